@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * agent_proto.h - the agent's local API on its Unix socket (<state-dir>/agent.sock, mode 0600).
+ *
+ * One request per connection: the client writes one JSON object followed by '\n' and reads
+ * one JSON object followed by '\n'; then both close. Every response has "ok" (bool); on
+ * failure also "code" (a CNI error code: 11 = try again later, 7 = invalid, 100+ ours) and
+ * "error" (a message naming what was wrong).
+ *
+ *   {"op":"status"}
+ *     -> {"ok":true,"ready":bool,"node":"...","mode":"standalone|kubernetes","abi":1,
+ *         "bpffs":"<pin dir>","endpoints":N,"version":"..."}
+ *   {"op":"endpoint_add","containerID","ifname","netns","namespace","pod","podUID",
+ *    "ip":"a.b.c.d","hostIfname","hostIfindex":N,"podMac":"aa:..","hostMac":"aa:.."}
+ *     -> {"ok":true,"endpoint":{...}}   only once the endpoint and its policy are in the maps.
+ *        Re-adding the same containerID+ifname with the same data is idempotent.
+ *   {"op":"endpoint_del","containerID","ifname"}
+ *     -> {"ok":true}                     idempotent: ok when there is no such endpoint
+ *   {"op":"endpoint_get","containerID","ifname"}
+ *     -> {"ok":true,"endpoint":{...}} or {"ok":false,"code":404,"error":"no such endpoint"}
+ *   {"op":"endpoint_list"}
+ *     -> {"ok":true,"endpoints":[{...},...]}
+ *
+ * An endpoint object: {"id","containerID","ifname","netns","namespace","pod","podUID","ip",
+ * "hostIfname","hostIfindex","podMac","hostMac","state"}.
+ */
+#ifndef SL_AGENT_PROTO_H
+#define SL_AGENT_PROTO_H
+
+#include <cjson/cJSON.h>
+
+#define SL_AGENT_SOCK_NAME   "agent.sock"
+#define SL_AGENT_MAX_MSG     (1 << 20) /* one request or response, bytes */
+#define SL_AGENT_CODE_NOTFOUND 404
+
+/*
+ * sl_agent_call - send one request to the agent at sock_path and wait for its answer.
+ * @timeout_ms bounds connect + write + read. On success *resp holds the parsed response
+ * (caller frees with cJSON_Delete); "ok" may still be false. Returns 0, -ENOENT/-ECONNREFUSED
+ * when no agent listens, -ETIMEDOUT, -EPROTO on a malformed answer, or another -errno.
+ */
+int sl_agent_call(const char *sock_path, const cJSON *req, cJSON **resp, int timeout_ms);
+
+/* Read one '\n'-terminated message of at most SL_AGENT_MAX_MSG bytes from fd before the
+ * deadline (CLOCK_MONOTONIC ms); returns a malloc'd NUL-terminated string or NULL with errno. */
+char *sl_proto_read_line(int fd, long long deadline_ms);
+/* Write all of buf then '\n' before the deadline; 0 or -errno. */
+int sl_proto_write_line(int fd, const char *buf, long long deadline_ms);
+long long sl_now_ms(void);
+
+#endif
