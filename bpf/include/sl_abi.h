@@ -114,7 +114,13 @@ _Static_assert(sizeof(struct sl_endpoint) == 36, "sl_endpoint is ABI");
  * their product, and pods with equal labels in one namespace share one identity.
  */
 
-/* sl_ident: HASH, struct sl_addr -> struct sl_ident_val. Every pod IP the agent knows. */
+/*
+ * sl_ident: HASH, struct sl_addr -> struct sl_ident_val. Every pod IP the agent knows, and the
+ * node's own addresses as SL_IDENTITY_HOST. An address with no entry is SL_IDENTITY_WORLD.
+ */
+#define SL_IDENTITY_WORLD 0   /* not a known pod or node address */
+#define SL_IDENTITY_HOST  1   /* this node's own addresses: kubelet probes are always allowed */
+#define SL_IDENTITY_FIRST 256 /* first identity the compiler assigns to a label set */
 struct sl_ident_val {
 	__u32 id;
 	__u32 flags;
