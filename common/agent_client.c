@@ -21,7 +21,7 @@ long long sl_now_ms(void)
 
 static int wait_fd(int fd, short events, long long deadline_ms)
 {
-	struct pollfd p = { .fd = fd, .events = events };
+	struct pollfd p = {.fd = fd, .events = events};
 	long long left;
 	int n;
 
@@ -119,7 +119,7 @@ int sl_proto_write_line(int fd, const char *buf, long long deadline_ms)
 int sl_agent_call(const char *sock_path, const cJSON *req, cJSON **resp, int timeout_ms)
 {
 	long long deadline = sl_now_ms() + timeout_ms;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char *out = NULL, *in = NULL;
 	int fd, err;
 

@@ -29,8 +29,8 @@
 
 #include <cjson/cJSON.h>
 
-#define SL_AGENT_SOCK_NAME   "agent.sock"
-#define SL_AGENT_MAX_MSG     (1 << 20) /* one request or response, bytes */
+#define SL_AGENT_SOCK_NAME     "agent.sock"
+#define SL_AGENT_MAX_MSG       (1 << 20) /* one request or response, bytes */
 #define SL_AGENT_CODE_NOTFOUND 404
 
 /*

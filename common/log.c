@@ -12,7 +12,7 @@
 static enum sl_log_level cur_level = SL_LOG_INFO;
 static FILE *stream;
 
-static const char *const names[] = { "error", "warn", "info", "debug" };
+static const char *const names[] = {"error", "warn", "info", "debug"};
 
 void sl_log_set_level(enum sl_log_level level)
 {
@@ -76,9 +76,9 @@ void sl_log(enum sl_log_level level, const char *fmt, ...)
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	enum sl_log_level l = level == LIBBPF_WARN ? SL_LOG_WARN :
-			      level == LIBBPF_INFO ? SL_LOG_DEBUG :
-						     SL_LOG_DEBUG;
+	enum sl_log_level l = level == LIBBPF_WARN   ? SL_LOG_WARN
+			      : level == LIBBPF_INFO ? SL_LOG_DEBUG
+						     : SL_LOG_DEBUG;
 
 	vlog(l, fmt, ap);
 	return 0;
