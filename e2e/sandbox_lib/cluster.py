@@ -1,0 +1,176 @@
+# cluster.py - the sandbox as a whole: up (underlay, nodes, agents), node add/del, wait-synced,
+# and down, which removes everything the sandbox made even after a partial up.
+import os
+import shutil
+import sys
+import time
+
+from . import agent_api, netns, node, pod
+from .config import MAX_NODES, SandboxError, binary, build_dir
+from .proc import alive, record, run, stop
+from .state import current_layout, load, locked, node_keys
+
+
+def say(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def require_root():
+    if os.geteuid() != 0:
+        raise SandboxError("the sandbox needs root (network namespaces, bpffs, tc)")
+
+
+def up(nodes=1, timeout=60.0):
+    require_root()
+    if not 1 <= nodes <= MAX_NODES:
+        raise SandboxError(f"--nodes {nodes}: want 1..{MAX_NODES}", 2)
+    binary("agent/sluice-agent")
+    binary("cni/sluice")
+    lay = current_layout(must_exist=False)
+    if load(lay) is not None:
+        raise SandboxError(f"a sandbox exists already in {lay.dir} (`e2e/sandbox down` first, "
+                           f"or set SLUICE_SANDBOX_DIR)")
+    leftovers = netns.list_with_prefix(lay.prefix)
+    if leftovers:
+        raise SandboxError(f"network namespaces {', '.join(leftovers)} are left from an earlier "
+                           f"sandbox with prefix {lay.prefix}: `e2e/sandbox down` removes them")
+    with locked(lay, create=True) as st:
+        st["build"] = build_dir()
+    node.ensure_bpffs()
+    node.create_underlay(lay)
+    for k in range(1, nodes + 1):
+        _add_node(lay, k, timeout)
+    with locked(lay) as st:
+        if len(st["nodes"]) > 1:
+            node.route_pod_cidrs(lay, st)
+    # (issue 5: the API server starts before the nodes and writes the kubeconfig)
+    return lay
+
+
+def _add_node(lay, k, timeout):
+    with locked(lay) as st:
+        st["nodes"][str(k)] = {"name": lay.node_name(k), "netns": lay.node_netns(k),
+                               "ip": lay.node_ip(k), "podCIDR": lay.pod_cidr(k), "agent": None}
+    node.create_node(lay, k)
+    rec = node.start_agent(lay, k)
+    with locked(lay) as st:
+        st["nodes"][str(k)]["agent"] = record(rec)
+    status = node.wait_agent_ready(lay, k, rec, timeout)
+    say(f"{lay.node_name(k)}: {lay.node_netns(k)}, {lay.node_ip(k)}, pods {lay.pod_cidr(k)}, "
+        f"agent pid {rec['pid']} ready ({status.get('mode', '?')} mode)")
+
+
+def node_add(timeout=60.0):
+    require_root()
+    lay = current_layout()
+    with locked(lay) as st:
+        used = node_keys(st)
+    k = next(i for i in range(1, MAX_NODES + 2) if i not in used)
+    if k > MAX_NODES:
+        raise SandboxError(f"the sandbox has {MAX_NODES} nodes already")
+    _add_node(lay, k, timeout)
+    with locked(lay) as st:
+        node.route_pod_cidrs(lay, st)
+    return k
+
+
+def node_del(k):
+    require_root()
+    lay = current_layout()
+    with locked(lay) as st:
+        if str(k) not in st["nodes"]:
+            raise SandboxError(f"node {k}: no such node", 2)
+        if len(st["nodes"]) == 1:
+            raise SandboxError(f"node {k} is the last node: `e2e/sandbox down` removes it all")
+        pods = sorted(r for r, p in st["pods"].items() if p["node"] == k)
+        rec = st["nodes"][str(k)]["agent"]
+    errors = []
+    for ref in pods:
+        try:
+            pod.delete(lay, ref)
+        except SandboxError as e:
+            errors.append(str(e))
+    node.destroy_node(lay, k, rec)
+    with locked(lay) as st:
+        del st["nodes"][str(k)]
+        for j in node_keys(st):
+            run(["ip", "route", "del", lay.pod_cidr(k)], netns=lay.node_netns(j), check=False)
+    if errors:
+        raise SandboxError("; ".join(errors))
+
+
+def wait_synced(timeout=30.0):
+    """Every agent answers ready. (Issue 5: and has applied the API server's resourceVersion.)"""
+    lay = current_layout()
+    with locked(lay) as st:
+        nodes = {k: st["nodes"][str(k)] for k in node_keys(st)}
+    deadline = time.monotonic() + timeout
+    for k, n in nodes.items():
+        rec = n.get("agent")
+        if not alive(rec):
+            raise SandboxError(f"{n['name']}: sluice-agent is not running (log: "
+                               f"{lay.node_agent_log(k)})")
+        st, why = agent_api.wait_ready(lay.node_sock(k), deadline, lambda: alive(rec))
+        if st is None:
+            raise SandboxError(f"{n['name']}: sluice-agent {why} within {timeout:g}s")
+
+
+def restart_agent(k, timeout=60.0, sig=None):
+    """Stop node K's agent (SIGTERM) and start it again; returns when it is ready again."""
+    lay = current_layout()
+    with locked(lay) as st:
+        if str(k) not in st["nodes"]:
+            raise SandboxError(f"node {k}: no such node", 2)
+        old = st["nodes"][str(k)]["agent"]
+    stop(old, timeout=10.0)
+    rec = node.start_agent(lay, k)
+    with locked(lay) as st:
+        st["nodes"][str(k)]["agent"] = record(rec)
+    node.wait_agent_ready(lay, k, rec, timeout)
+    return rec
+
+
+def down():
+    """Remove everything: pods (CNI DEL while the agents still run), agents, namespaces, pins,
+    files. Works from the state file when there is one, and from the name prefix regardless;
+    idempotent."""
+    require_root()
+    lay = current_layout(must_exist=False)
+    try:
+        st = load(lay)
+    except SandboxError:
+        st = None
+    removed = []
+    if st:
+        for ref, p in sorted(st.get("pods", {}).items()):
+            agent = st.get("nodes", {}).get(str(p.get("node")), {}).get("agent")
+            if alive(agent):
+                try:
+                    pod.delete(lay, ref, ignore_missing=True)
+                except SandboxError as e:
+                    say(f"down: {e} (continuing)")
+            removed.append(f"pod {ref}")
+        for k, n in sorted(st.get("nodes", {}).items()):
+            stop(n.get("agent"), timeout=10.0)
+        for p in st.get("pods", {}).values():
+            stop(p.get("listener"))
+        stop(st.get("apiserver"))
+    # namespaces by name: pods first, then nodes (their agents), then the underlay
+    names = netns.list_with_prefix(lay.prefix)
+    order = sorted(names, key=lambda n: (not n.startswith(f"{lay.prefix}-p-"),
+                                         n == lay.underlay_netns, n))
+    for n in order:
+        netns.delete(n)
+        removed.append(f"netns {n}")
+    if os.path.isdir(lay.bpffs_root):
+        shutil.rmtree(lay.bpffs_root, ignore_errors=True)
+        removed.append(f"pins {lay.bpffs_root}")
+    if os.path.isdir(lay.dir):
+        shutil.rmtree(lay.dir, ignore_errors=True)
+        removed.append(f"directory {lay.dir}")
+    left = netns.list_with_prefix(lay.prefix)
+    if left or os.path.exists(lay.bpffs_root) or os.path.exists(lay.dir):
+        raise SandboxError(f"down: could not remove {', '.join(left)} "
+                           f"{lay.bpffs_root if os.path.exists(lay.bpffs_root) else ''} "
+                           f"{lay.dir if os.path.exists(lay.dir) else ''}".strip())
+    return removed
