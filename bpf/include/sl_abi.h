@@ -237,4 +237,40 @@ struct sl_event {
 };
 _Static_assert(sizeof(struct sl_event) == 72, "sl_event is ABI");
 
+/*
+ * sl_frag: LRU_HASH, struct sl_frag_key -> struct sl_frag_val. Written by the datapath only:
+ * a first fragment records its ports so the later fragments of the same datagram get the same
+ * verdict (they carry no L4 header). A non-first fragment seen before its first one (reordered)
+ * or after its entry was evicted is dropped with SL_DROP_FRAGMENT.
+ */
+#define SL_MAX_FRAGS 8192
+struct sl_frag_key {
+	struct sl_addr saddr;
+	struct sl_addr daddr;
+	__be32 id; /* IPv4: the 16-bit identification, in the low-address half as on the wire */
+	__u8 proto;
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct sl_frag_key) == 40, "sl_frag_key is ABI");
+
+struct sl_frag_val {
+	__be16 sport;
+	__be16 dport;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct sl_frag_val) == 8, "sl_frag_val is ABI");
+
+/*
+ * sl_ev_rate: LRU_HASH, struct sl_ct_key (the flow; pad[0] = reason) -> __u64 time of the last
+ * event sent for it. Written by the datapath only. sl_ev_stats: PERCPU_ARRAY of struct
+ * sl_counter: events lost because the ring buffer was full, and events suppressed by the
+ * per-flow rate limit.
+ */
+#define SL_MAX_EV_FLOWS 16384
+enum sl_ev_stat {
+	SL_EV_STAT_LOST = 0,
+	SL_EV_STAT_LIMITED = 1,
+	SL_EV_STATS_MAX = 2,
+};
+
 #endif /* SL_ABI_H */
