@@ -23,6 +23,16 @@
  *
  * An endpoint object: {"id","containerID","ifname","netns","namespace","pod","podUID","ip",
  * "hostIfname","hostIfindex","podMac","hostMac","state"}.
+ *
+ * endpoint_add's fields: containerID (CNI rules: alphanumerics then also _.-), ifname and
+ * hostIfname (kernel interface names), netns (absolute path), ip (IPv4 in the node's pod
+ * CIDR), hostIfindex (must exist in the agent's netns with the name hostIfname), podMac and
+ * hostMac (unicast aa:bb:cc:dd:ee:ff; hostMac must be hostIfname's address) are required;
+ * namespace, pod, podUID are optional strings. Re-adding the same containerID+ifname with
+ * other data replaces the endpoint (same id). An ip held by another endpoint whose host veth
+ * still exists is refused (code 7, "ip: ..."); if that veth is gone, the stale one is dropped.
+ * Endpoint ids are assigned by the agent, start at 1 and are never reused.
+ * The "state" of an endpoint is "ready" once its entry is in the maps.
  */
 #ifndef SL_AGENT_PROTO_H
 #define SL_AGENT_PROTO_H
@@ -32,6 +42,10 @@
 #define SL_AGENT_SOCK_NAME     "agent.sock"
 #define SL_AGENT_MAX_MSG       (1 << 20) /* one request or response, bytes */
 #define SL_AGENT_CODE_NOTFOUND 404
+/* Codes the agent answers with (beside 404): */
+#define SL_AGENT_CODE_INVALID  7   /* a field is wrong; "error" starts with its name */
+#define SL_AGENT_CODE_TRYAGAIN 11  /* not ready yet, or too many clients at once */
+#define SL_AGENT_CODE_INTERNAL 500 /* the agent failed (map or state write); retry may work */
 
 /*
  * sl_agent_call - send one request to the agent at sock_path and wait for its answer.

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* http.c - /healthz, /readyz and /metrics on --metrics-addr, served by libmicrohttpd. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <microhttpd.h>
+
+#include "counters.h"
+#include "endpoints.h"
+#include "http.h"
+#include "log.h"
+#include "reasons.h"
+
+static struct MHD_Daemon *daemon_;
+
+/* A growing text buffer; on ENOMEM it stops growing and the answer is a 500. */
+struct buf {
+	char *s;
+	size_t len, cap;
+	bool oom;
+};
+
+static void __attribute__((format(printf, 2, 3))) bprintf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->oom)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = true;
+			return;
+		}
+		if (b->s && b->len + (size_t)n < b->cap) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t cap = (b->cap ? b->cap : 4096) * 2 + (size_t)n;
+		char *ns = realloc(b->s, cap);
+
+		if (!ns) {
+			b->oom = true;
+			return;
+		}
+		b->s = ns;
+		b->cap = cap;
+	}
+}
+
+static void metrics(struct sl_agent *a, struct buf *b)
+{
+	struct sl_counter c[SL_COUNTERS_MAX];
+	bool have = a->dp.counters_fd >= 0 && !sl_counters_read(a->dp.counters_fd, c);
+
+	bprintf(b,
+		"# HELP sluice_agent_ready 1 when the datapath is programmed and the conflist "
+		"written.\n# TYPE sluice_agent_ready gauge\nsluice_agent_ready %d\n",
+		atomic_load(&a->ready) ? 1 : 0);
+	bprintf(b,
+		"# HELP sluice_endpoints Local endpoints (pods on this node).\n"
+		"# TYPE sluice_endpoints gauge\nsluice_endpoints %zu\n",
+		sl_eps_count(a));
+	if (!have)
+		return;
+	static const char *const what[] = {"packets", "bytes"};
+	for (int w = 0; w < 2; w++) {
+		bprintf(b,
+			"# HELP sluice_datapath_%s_total %s the datapath counted, by reason and "
+			"direction.\n# TYPE sluice_datapath_%s_total counter\n",
+			what[w], w ? "Bytes" : "Packets", what[w]);
+		for (unsigned r = 0; r < __SL_REASON_MAX; r++) {
+			if (!sl_reason_name(r))
+				continue;
+			for (unsigned d = 0; d < SL_DIR_MAX; d++) {
+				struct sl_counter *v = &c[SL_COUNTER_IDX(r, d)];
+
+				bprintf(b,
+					"sluice_datapath_%s_total{reason=\"%s\",direction=\"%s\"} "
+					"%llu\n",
+					what[w], sl_reason_name(r), sl_dir_name(d),
+					(unsigned long long)(w ? v->bytes : v->packets));
+			}
+		}
+	}
+}
+
+static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char *url,
+			      const char *method, const char *version, const char *upload,
+			      size_t *upload_size, void **con_cls)
+{
+	struct sl_agent *a = cls;
+	struct MHD_Response *resp;
+	struct buf b = {};
+	unsigned int status = MHD_HTTP_OK;
+	const char *ctype = "text/plain; charset=utf-8";
+	enum MHD_Result ret;
+
+	(void)version;
+	(void)upload;
+	(void)con_cls;
+	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+		status = MHD_HTTP_METHOD_NOT_ALLOWED;
+		bprintf(&b, "method not allowed\n");
+	} else if (*upload_size) {
+		status = MHD_HTTP_BAD_REQUEST;
+		bprintf(&b, "no body expected\n");
+	} else if (!strcmp(url, "/healthz")) {
+		bprintf(&b, "ok\n");
+	} else if (!strcmp(url, "/readyz")) {
+		if (atomic_load(&a->ready)) {
+			bprintf(&b, "ready\n");
+		} else {
+			status = MHD_HTTP_SERVICE_UNAVAILABLE;
+			bprintf(&b, "not ready\n");
+		}
+	} else if (!strcmp(url, "/metrics")) {
+		ctype = "text/plain; version=0.0.4; charset=utf-8";
+		metrics(a, &b);
+	} else {
+		status = MHD_HTTP_NOT_FOUND;
+		bprintf(&b, "not found (try /healthz, /readyz, /metrics)\n");
+	}
+	if (b.oom) {
+		free(b.s);
+		return MHD_NO;
+	}
+	resp = MHD_create_response_from_buffer(b.len, b.s, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(b.s);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", ctype);
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+int sl_http_start(struct sl_agent *a)
+{
+	char host[128];
+	uint16_t port;
+	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6};
+	struct sockaddr_in s4 = {.sin_family = AF_INET};
+	const struct sockaddr *sa;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+
+	if (!a->cfg->metrics_addr[0])
+		return 0;
+	if (sl_parse_listen_addr(a->cfg->metrics_addr, host, sizeof(host), &port))
+		return -EINVAL; /* checked by the flag parser */
+	if (!host[0]) {
+		/* All addresses: dual stack when the netns has IPv6, IPv4 otherwise. */
+		s6.sin6_port = htons(port);
+		s6.sin6_addr = in6addr_any;
+		daemon_ = MHD_start_daemon(flags | MHD_USE_DUAL_STACK, port, NULL, NULL, answer, a,
+					   MHD_OPTION_SOCK_ADDR, &s6, MHD_OPTION_CONNECTION_TIMEOUT,
+					   10u, MHD_OPTION_END);
+		s4.sin_port = htons(port);
+		sa = (const struct sockaddr *)&s4;
+	} else if (inet_pton(AF_INET, host, &s4.sin_addr) == 1) {
+		s4.sin_port = htons(port);
+		sa = (const struct sockaddr *)&s4;
+	} else {
+		inet_pton(AF_INET6, host, &s6.sin6_addr);
+		s6.sin6_port = htons(port);
+		sa = (const struct sockaddr *)&s6;
+		flags |= MHD_USE_IPv6;
+	}
+	if (!daemon_)
+		daemon_ = MHD_start_daemon(flags, port, NULL, NULL, answer, a, MHD_OPTION_SOCK_ADDR,
+					   sa, MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+	if (!daemon_) {
+		int err = errno ? -errno : -EADDRINUSE;
+
+		pr_err("metrics: listen on %s: %s", a->cfg->metrics_addr, strerror(-err));
+		return err;
+	}
+	pr_info("metrics: serving /healthz /readyz /metrics on %s", a->cfg->metrics_addr);
+	return 0;
+}
+
+void sl_http_stop(void)
+{
+	if (daemon_)
+		MHD_stop_daemon(daemon_);
+	daemon_ = NULL;
+}
