@@ -36,6 +36,15 @@ static bool on_bpffs(const char *path)
 	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
 }
 
+/* A mount we make here is invisible to the host when our mount namespace is not init's. */
+static bool private_mount_ns(void)
+{
+	struct stat self, init;
+
+	return !stat("/proc/self/ns/mnt", &self) && !stat("/proc/1/ns/mnt", &init) &&
+	       self.st_ino != init.st_ino;
+}
+
 /* Mount a bpffs on dir unless one is there, holding a lock on dir's parent so two agents
  * starting together do not stack two mounts (the second would hide the first's pins). */
 static int mount_bpffs(const char *dir)
@@ -63,6 +72,11 @@ static int mount_bpffs(const char *dir)
 		goto out;
 	}
 	pr_info("%s: mounted bpffs", dir);
+	if (private_mount_ns())
+		pr_warn("%s: this bpffs lives in the agent's own mount namespace (ip netns exec?): "
+			"nobody else sees its pins and they vanish when the agent exits; mount "
+			"bpffs there beforehand, or start the agent with nsenter --net",
+			dir);
 out:
 	close(fd); /* drops the lock */
 	return err;
