@@ -25,7 +25,7 @@ void sl_k8s_backoff_init(struct sl_k8s_backoff *b, unsigned initial_ms, unsigned
 unsigned sl_k8s_backoff_next(struct sl_k8s_backoff *b)
 {
 	uint64_t base = b->initial_ms;
-	unsigned half;
+	unsigned half, d;
 
 	for (unsigned i = 0; i < b->attempt && base < b->max_ms; i++)
 		base *= 2;
@@ -34,7 +34,8 @@ unsigned sl_k8s_backoff_next(struct sl_k8s_backoff *b)
 	else
 		b->attempt++; /* stops growing at the cap: no overflow */
 	half = (unsigned)(base / 2);
-	return half + (unsigned)(xorshift(&b->rng) % ((uint64_t)(base - half) + 1));
+	d = half + (unsigned)(xorshift(&b->rng) % ((uint64_t)(base - half) + 1));
+	return d ? d : 1; /* never 0: no busy loop */
 }
 
 void sl_k8s_backoff_reset(struct sl_k8s_backoff *b)
