@@ -210,6 +210,8 @@ def run(a):
         cluster.say("removed: " + (", ".join(removed) if removed else "nothing (no sandbox)"))
         return 0
     if a.cmd == "pod":
+        if a.pod_cmd == "add":
+            pod.validate(a.pod, a.label, a.port)  # bad input is named before anything else
         lay = current_layout()
         if a.pod_cmd == "add":
             cluster.require_root()

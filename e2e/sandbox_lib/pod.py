@@ -66,7 +66,8 @@ def start_listener(lay, ref, pod):
             os.close(w)
 
 
-def add(lay, ref, node=None, labels=(), ports=()):
+def validate(ref, labels=(), ports=()):
+    """Check a pod's arguments; returns (ns, name, labels dict, ports list)."""
     ns, name = parse_pod_ref(ref)
     lab = dict(parse_label(x) for x in labels)
     plist = [parse_port(x) for x in ports]
@@ -76,6 +77,11 @@ def add(lay, ref, node=None, labels=(), ports=()):
             if key in seen:
                 raise SandboxError(f"pod {ref}: port {key} given twice", 2)
             seen.add(key)
+    return ns, name, lab, plist
+
+
+def add(lay, ref, node=None, labels=(), ports=()):
+    ns, name, lab, plist = validate(ref, labels, ports)
     with locked(lay) as st:
         if not st["nodes"]:
             raise SandboxError("the sandbox has no node")

@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+# test_sandbox.py - the sandbox itself: usage errors, a failed (partial) up cleaned by down,
+# several nodes with pods on each, node add/del, down twice; nothing left behind.
+import os
+import shutil
+import stat
+import sys
+import tempfile
+
+from harness import Sandbox, Tally, leaks, preflight
+
+
+def usage_errors(t, sb):
+    for args, want, what in (
+            (["probe", "x/a"], 2, "probe without TO and PORT"),
+            (["pod", "add", "X/a"], 2, "upper-case namespace"),
+            (["pod", "add", "x/a", "--port", "http:99999/TCP"], 2, "port out of range"),
+            (["pod", "add", "x/a", "--port", "http:80/ICMP"], 2, "port protocol ICMP"),
+            (["pod", "add", "x/a", "--label", "=v"], 2, "label without key"),
+            (["up", "--nodes", "0"], 2, "zero nodes"),
+            (["pod", "add", "x/a"], 1, "pod add without a sandbox"),
+            (["kubectl", "get", "pods"], 1, "kubectl before the API server exists")):
+        p = sb.run(*args, check=False)
+        t.check(p.returncode == want and p.stderr.strip(), f"{what}: exit {want} with a message",
+                f"exit {p.returncode}: {p.stderr.strip()}")
+    p = sb.run("down", check=False)
+    t.check(p.returncode == 0, "down without a sandbox: nothing to do, exit 0", p.stderr)
+
+
+def partial_up(t):
+    """An agent that dies at start: up fails naming it; down removes what up had made."""
+    sb = Sandbox("pu")
+    fake = tempfile.mkdtemp(prefix="sluice-e2e-fakebuild-")
+    try:
+        os.makedirs(os.path.join(fake, "agent"))
+        os.makedirs(os.path.join(fake, "cni"))
+        agent = os.path.join(fake, "agent", "sluice-agent")
+        with open(agent, "w") as f:
+            f.write("#!/bin/sh\necho 'fake agent: refusing to start' >&2\nexit 1\n")
+        os.chmod(agent, stat.S_IRWXU)
+        shutil.copy("/bin/true", os.path.join(fake, "cni", "sluice"))
+        sb.env["SLUICE_BUILD"] = fake
+        p = sb.run("up", check=False)
+        t.check(p.returncode == 1 and "refusing to start" in p.stderr,
+                "up with a dying agent fails and shows the agent's log", p.stderr.strip())
+        t.check(os.path.exists(f"/run/netns/{sb.layout.node_netns(1)}"),
+                "the partial sandbox is left for inspection")
+        t.check(sb.down(), "down after a partial up")
+        left = leaks(sb)
+        t.check(not left, "nothing left after a partial up + down", "; ".join(left))
+    finally:
+        shutil.rmtree(fake, ignore_errors=True)
+        sb.down()
+
+
+def nodes(t, sb):
+    sb.run("up", "--nodes", "2")
+    p = sb.run("up", check=False)
+    t.check(p.returncode == 1 and "exists already" in p.stderr, "a second up is refused",
+            p.stderr.strip())
+    sb.run("pod", "add", "x/a", "--node", "1", "--port", "80/tcp")
+    sb.run("pod", "add", "x/b", "--node", "2", "--port", "80/tcp", "--port", "80/sctp")
+    t.check(sb.pod_ip("x/a").startswith("10.244.1.") and sb.pod_ip("x/b").startswith("10.244.2."),
+            "pods take addresses from their node's range")
+    p = sb.run("pod", "add", "x/a", check=False)
+    t.check(p.returncode == 1 and "exists already" in p.stderr, "adding a pod twice is refused")
+    p = sb.run("pod", "add", "x/z", "--node", "7", check=False)
+    t.check(p.returncode == 2 and "no such node" in p.stderr, "--node of a missing node: exit 2")
+    t.check(sb.probe("node-1", "node-2", 0, "icmp"), "node-1 -> node-2 over the underlay")
+    t.check(sb.probe("x/a", "x/b", 80, "tcp"), "x/a (node-1) -> x/b (node-2) tcp")
+    t.check(sb.probe("x/b", "x/a", 0, "icmp"), "x/b (node-2) -> x/a (node-1) icmp")
+    p = sb.run("exec", "node-1", "--", "ip", "route", "get", "1.1.1.1", check=False)
+    t.check(p.returncode != 0, "no route out of the sandbox", p.stdout.strip())
+    out = sb.run("node", "add").stdout.strip()
+    t.check(out == "node-3", "node add: node-3", out)
+    sb.run("pod", "add", "y/c", "--node", "3", "--port", "80/tcp")
+    t.check(sb.probe("y/c", "x/a", 80, "tcp"), "y/c (node-3) -> x/a (node-1) tcp")
+    sb.run("node", "del", "2")
+    st = sb.state()
+    t.check("x/b" not in st["pods"] and "2" not in st["nodes"], "node del 2: node and pod gone")
+    t.check(not os.path.exists(f"/run/netns/{sb.layout.node_netns(2)}") and
+            not os.path.exists(sb.layout.node_bpffs(2)), "node del 2: namespace and pins gone")
+    routes = sb.run("exec", "node-1", "--", "ip", "route").stdout
+    t.check("10.244.2.0/24" not in routes, "node del 2: no route left to its pods", routes)
+    t.check(sb.probe("y/c", "x/a", 80, "tcp"), "the other nodes still work")
+
+
+def main():
+    preflight()
+    t = Tally("sandbox")
+    sb = Sandbox("sb")
+    try:
+        usage_errors(t, sb)
+    except Exception:
+        t.crash("usage errors")
+    try:
+        partial_up(t)
+    except Exception:
+        t.crash("partial up")
+    try:
+        nodes(t, sb)
+    except Exception:
+        t.crash("nodes")
+    finally:
+        t.check(sb.down(), "down")
+        t.check(sb.down(), "down again (idempotent)")
+        left = leaks(sb)
+        t.check(not left, "nothing left after down", "; ".join(left))
+    return t.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
