@@ -111,10 +111,14 @@ int cmd_add(const struct cni_args *a, struct sl_conf *c, struct cni_error *e)
 	sl_veth_name(a->container_id, a->ifname, v.host_name);
 	snprintf(alias, sizeof(alias), SL_VETH_ALIAS_PREFIX "%s %s", a->container_id, a->ifname);
 
-	err = sl_ipam_exec(a, c, &ipam_add, &res, e);
-	ipam_done = ipam_add.ran; /* even a failed ADD may have reserved (SPEC §4) */
+	/* a duplicate ADD must fail before IPAM: undoing it would release the first one's IP */
+	err = sl_veth_check_free(host, pod, v.host_name, a->ifname, e);
 	if (err)
+		goto out;
+	err = sl_ipam_exec(a, c, &ipam_add, &res, e);
+	if (err) /* nothing reserved; a DEL by containerID could free a live reservation */
 		goto undo;
+	ipam_done = true;
 	pr_info("ADD %s/%s: ip %s veth %s", a->container_id, a->ifname, res.ip, v.host_name);
 
 	err = sl_veth_create(host, pod, nsfd, a->ifname, alias, c->mtu, &v, e);

@@ -125,9 +125,8 @@ struct sl_ipam_call {
 	const char *ifname;
 	const char *netns;
 	const cJSON *conf; /* the full config to send; its cniVersion is replaced */
-	bool ran;	   /* out: the plugin was executed (it may hold a reservation) */
 };
-int sl_ipam_exec(const struct cni_args *a, const struct sl_conf *c, struct sl_ipam_call *call,
+int sl_ipam_exec(const struct cni_args *a, const struct sl_conf *c, const struct sl_ipam_call *call,
 		 struct sl_ipam_result *res, struct cni_error *e);
 /* The highest version the IPAM plugin's VERSION lists (among ours), in *ver. */
 int sl_ipam_version(const struct cni_args *a, const struct sl_conf *c, int *ver,
@@ -156,6 +155,9 @@ void sl_veth_name(const char *container_id, const char *ifname, char out[16]);
 /* A netlink route socket in the current netns, or (nsfd >= 0) in that netns. */
 int sl_nl_open(int nsfd, struct nl_sock **out);
 void sl_nl_close(struct nl_sock *sk);
+/* Neither the host veth nor CNI_IFNAME in the pod exists yet: 0 or -EEXIST (e filled). */
+int sl_veth_check_free(struct nl_sock *host, struct nl_sock *pod, const char *host_name,
+		       const char *ifname, struct cni_error *e);
 int sl_veth_create(struct nl_sock *host, struct nl_sock *pod, int nsfd, const char *ifname,
 		   const char *alias, int mtu, struct sl_veth *v, struct cni_error *e);
 int sl_veth_setup_pod(struct nl_sock *pod, const struct sl_veth *v, const char *ifname,

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "cni.h"
-#include "log.h"
 
 int cni_err(struct cni_error *e, int err, int code, const char *fmt, ...)
 {
@@ -16,8 +15,7 @@ int cni_err(struct cni_error *e, int err, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
-	pr_err("%s", e->msg);
-	return err;
+	return err; /* logged once, by sl_cni_run, with the command's context */
 }
 
 void cni_err_details(struct cni_error *e, const char *fmt, ...)

@@ -297,7 +297,7 @@ static int parse_result(const struct sl_conf *c, const cJSON *res, struct sl_ipa
 	return 0;
 }
 
-int sl_ipam_exec(const struct cni_args *a, const struct sl_conf *c, struct sl_ipam_call *call,
+int sl_ipam_exec(const struct cni_args *a, const struct sl_conf *c, const struct sl_ipam_call *call,
 		 struct sl_ipam_result *res, struct cni_error *e)
 {
 	cJSON *conf, *out = NULL;
@@ -320,7 +320,6 @@ int sl_ipam_exec(const struct cni_args *a, const struct sl_conf *c, struct sl_ip
 		return cni_err(e, -ENOMEM, SL_ERR_INTERNAL, "ipam: out of memory");
 	pr_debug("ipam %s: %s (version %s)", c->ipam_type, call->cmd, ver);
 	err = exec_plugin(a, c, call->cmd, call, in, &out, e);
-	call->ran = err != -ENOENT && err != -ENOMEM; /* found and started */
 	cJSON_free(in);
 	if (!err && res && !strcmp(call->cmd, "ADD")) {
 		if (!out)

@@ -52,7 +52,7 @@ cJSON *sl_result_build(const struct sl_conf *c, const struct sl_add_result *r)
 		cJSON_AddStringToObject(rt, "gw", SL_GATEWAY_V4);
 		cJSON_AddItemToArray(routes, rt);
 	}
-	if (r->ipam->dns)
+	if (r->ipam->dns && r->ipam->dns->child)
 		cJSON_AddItemToObject(o, "dns", cJSON_Duplicate(r->ipam->dns, true));
 	return o;
 }

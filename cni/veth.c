@@ -195,20 +195,26 @@ int sl_veth_set_up(struct nl_sock *sk, int ifindex, const char *what, struct cni
 	return 0;
 }
 
+int sl_veth_check_free(struct nl_sock *host, struct nl_sock *pod, const char *host_name,
+		       const char *ifname, struct cni_error *e)
+{
+	struct sl_link_info info;
+
+	if (sl_link_get(host, host_name, &info) == 0)
+		return cni_err(e, -EEXIST, SL_ERR_EXISTS,
+			       "host veth %s: already exists (ADD twice without DEL?)", host_name);
+	if (sl_link_get(pod, ifname, &info) == 0)
+		return cni_err(e, -EEXIST, SL_ERR_EXISTS,
+			       "CNI_IFNAME %s: already exists in the container's netns", ifname);
+	return 0;
+}
+
 int sl_veth_create(struct nl_sock *host, struct nl_sock *pod, int nsfd, const char *ifname,
 		   const char *alias, int mtu, struct sl_veth *v, struct cni_error *e)
 {
 	struct rtnl_link *link, *peer, *ch;
 	struct sl_link_info info;
 	int err;
-
-	if (sl_link_get(host, v->host_name, &info) == 0)
-		return cni_err(e, -EEXIST, SL_ERR_EXISTS,
-			       "host veth %s: already exists (ADD twice without DEL?)",
-			       v->host_name);
-	if (sl_link_get(pod, ifname, &info) == 0)
-		return cni_err(e, -EEXIST, SL_ERR_EXISTS,
-			       "CNI_IFNAME %s: already exists in the container's netns", ifname);
 
 	link = rtnl_link_veth_alloc();
 	if (!link)
