@@ -114,9 +114,10 @@ def build_parser():
 
     p = cmd("probe", "does FROM reach TO? exit 0 if TO answered, 1 if not",
             "Sends a request from inside FROM (a pod, or node-K) to TO (a pod, node-K or an IPv4)\n"
-            "and waits for the answer: tcp (connect, line, answer), udp (datagram echo), sctp (raw\n"
-            "INIT, INIT-ACK with our tag), icmp (echo request/reply; give PORT 0). A pod target\n"
-            "must answer with its own name. Exit 0 answered, 1 no answer, 2 bad input.")
+            "and waits for the answer: tcp (connect, line, answer), udp (datagram echo), sctp\n"
+            "(raw INIT, INIT-ACK with our tag), icmp (echo request/reply; give PORT 0).\n"
+            "A pod target must answer with its own name. Exit 0 answered, 1 no answer,\n"
+            "2 bad input.")
     p.add_argument("frm", metavar="FROM")
     p.add_argument("to", metavar="TO")
     p.add_argument("port", type=port_number, metavar="PORT")

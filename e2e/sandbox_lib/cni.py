@@ -156,3 +156,11 @@ def pod_ip(result):
         if i is None or (0 <= i < len(ifaces) and ifaces[i].get("name") == IFNAME):
             return addr.split("/")[0]
     raise SandboxError(f"CNI result has no IPv4 address on {IFNAME}: {json.dumps(result)}")
+
+
+def host_ifname(result):
+    """The node-side interface of the attachment (the result's interface without a sandbox)."""
+    for i in result.get("interfaces") or []:
+        if not i.get("sandbox") and i.get("name"):
+            return i["name"]
+    return None

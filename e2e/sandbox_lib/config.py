@@ -50,9 +50,19 @@ def e2e_dir():
     return os.path.join(repo_root(), "e2e")
 
 
+_recorded_build = None
+
+
+def use_recorded_build(path):
+    """The build an existing sandbox was brought up with: its later commands keep using it."""
+    global _recorded_build
+    _recorded_build = path
+
+
 def build_dir():
-    """$SLUICE_BUILD, else <repo>/build."""
-    return os.path.abspath(os.environ.get("SLUICE_BUILD") or os.path.join(repo_root(), "build"))
+    """$SLUICE_BUILD, else the build the sandbox was brought up with, else <repo>/build."""
+    return os.path.abspath(os.environ.get("SLUICE_BUILD") or _recorded_build or
+                           os.path.join(repo_root(), "build"))
 
 
 def binary(rel):

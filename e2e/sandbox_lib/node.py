@@ -97,8 +97,9 @@ def wait_agent_ready(lay, k, rec, timeout):
             break
         time.sleep(0.01)
     if st is None:
+        log = lay.node_agent_log(k)
         raise SandboxError(f"{lay.node_name(k)}: sluice-agent {why} within {timeout:g}s; its log "
-                           f"({lay.node_agent_log(k)}) ends with:\n{log_tail(lay.node_agent_log(k))}")
+                           f"({log}) ends with:\n{log_tail(log)}")
     return st
 
 

@@ -94,7 +94,7 @@ def add(lay, ref, node=None, labels=(), ports=()):
         cid = os.urandom(32).hex()
         pod = {"node": k, "netns": lay.pod_netns(ns, name), "containerID": cid,
                "uid": str(uuid.uuid4()), "labels": lab, "ports": plist, "ip": None,
-               "listener": None, "phase": "Pending"}
+               "hostIfname": None, "listener": None, "phase": "Pending"}
         if netns.exists(pod["netns"]):
             raise SandboxError(f"pod {ref}: network namespace {pod['netns']} exists already "
                                f"(left over? `e2e/sandbox down` removes it)")
@@ -107,6 +107,7 @@ def add(lay, ref, node=None, labels=(), ports=()):
                          netns_path(pod["netns"]), cni.cni_args(ns, name, cid, pod["uid"]),
                          os.path.join(lay.pod_dir(ns, name), "cni-cache.json"))
         pod["ip"] = cni.pod_ip(result)
+        pod["hostIfname"] = cni.host_ifname(result)
         if plist:
             pod["listener"] = start_listener(lay, ref, pod)
     except BaseException:

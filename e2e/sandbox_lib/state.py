@@ -7,14 +7,15 @@
 #    "nodes": {"1": {"name": "node-1", "netns": "slsb-node-1", "ip": "10.200.0.1",
 #                    "podCIDR": "10.244.1.0/24", "agent": {"pid": N, "start": T} | null}},
 #    "pods": {"ns/name": {"node": 1, "netns": "...", "containerID": "...", "uid": "...",
-#                         "ip": "10.244.1.2", "labels": {...}, "ports": [{"name", "port",
-#                         "proto"}], "listener": {"pid", "start"} | null, "phase": "..."}}}
+#                         "ip": "10.244.1.2", "hostIfname": "sl…", "labels": {...},
+#                         "ports": [{"name", "port", "proto"}],
+#                         "listener": {"pid", "start"} | null, "phase": "..."}}}
 import contextlib
 import fcntl
 import json
 import os
 
-from .config import Layout, SandboxError, env_prefix, sandbox_dir
+from .config import Layout, SandboxError, env_prefix, sandbox_dir, use_recorded_build
 
 VERSION = 1
 
@@ -31,6 +32,7 @@ def current_layout(must_exist=True):
     try:
         with open(path) as f:
             st = json.load(f)
+        use_recorded_build(st.get("build"))
         return Layout(d, st["prefix"])
     except FileNotFoundError:
         if must_exist:
