@@ -1,0 +1,1 @@
+"""apiserver - a Kubernetes-API test server (Python standard library only)."""
