@@ -2,7 +2,10 @@
 /*
  * datapath.bpf.c - entry points only: sl_from_pod (host veth tc ingress: packets leaving the
  * pod) and sl_to_pod (host veth tc egress: packets entering the pod from the host stack).
- * Parsing, lookups and counting live in lib/; each step below is one call.
+ * Parsing, lookups, conntrack, policy and counting live in lib/; each step below is one call.
+ *
+ * A same-node packet is redirected into its destination pod by sl_from_pod and never reaches
+ * sl_to_pod, so sl_from_pod enforces the destination's ingress policy too.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -11,10 +14,12 @@
 #include <bpf/bpf_endian.h>
 
 #include "sl_abi.h"
+#include "lib/config.h"
 #include "lib/maps.h"
 #include "lib/parse.h"
 #include "lib/verdict.h"
 #include "lib/endpoint.h"
+#include "lib/enforce.h"
 
 static __always_inline int from_pod_arp(struct __sk_buff *skb)
 {
@@ -22,13 +27,61 @@ static __always_inline int from_pod_arp(struct __sk_buff *skb)
 	int err = sl_parse_arp(skb, &p);
 
 	if (err)
-		return sl_drop(skb, err, SL_DIR_EGRESS);
+		return sl_drop(skb, &p, err, SL_DIR_EGRESS);
 	if (!sl_arp_sender_ok(skb, &p))
-		return sl_drop(skb, SL_DROP_SPOOFED_ARP, SL_DIR_EGRESS);
+		return sl_drop(skb, &p, SL_DROP_SPOOFED_ARP, SL_DIR_EGRESS);
 	return sl_pass(skb, SL_FWD_ARP, SL_DIR_EGRESS, TC_ACT_OK);
 }
 
 static __always_inline int from_pod_ipv4(struct __sk_buff *skb)
+{
+	struct sl_endpoint *src, *dst;
+	struct sl_pkt p = {};
+	int err;
+
+	err = sl_parse_ipv4(skb, &p);
+	if (err)
+		return sl_drop(skb, &p, err, SL_DIR_EGRESS);
+	src = sl_ep_on_veth(skb, &p.saddr);
+	if (!src)
+		return sl_drop(skb, &p, SL_DROP_SPOOFED_IP, SL_DIR_EGRESS);
+	err = sl_parse_l4(skb, &p);
+	if (err)
+		return sl_drop(skb, &p, err, SL_DIR_EGRESS);
+	dst = sl_ep_local(&p.daddr);
+	if (sl_enforce(skb, &p, src, dst, SL_DIR_EGRESS))
+		return TC_ACT_SHOT;
+	if (!dst)
+		return sl_pass(skb, SL_FWD_STACK, SL_DIR_EGRESS, TC_ACT_OK);
+	err = sl_redirect_local(skb, dst);
+	if (err < 0)
+		return sl_drop(skb, &p, -err, SL_DIR_EGRESS);
+	return sl_pass(skb, SL_FWD_REDIRECT, SL_DIR_EGRESS, err);
+}
+
+SEC("tc")
+int sl_from_pod(struct __sk_buff *skb)
+{
+	struct sl_pkt p = {};
+	__be16 proto;
+	int err;
+
+	err = sl_parse_eth(skb, &proto);
+	if (err)
+		return sl_drop(skb, &p, err, SL_DIR_EGRESS);
+	switch (proto) {
+	case bpf_htons(ETH_P_IP):
+		return from_pod_ipv4(skb);
+	case bpf_htons(ETH_P_ARP):
+		return from_pod_arp(skb);
+	case bpf_htons(ETH_P_IPV6):
+		return sl_drop(skb, &p, SL_DROP_IPV6, SL_DIR_EGRESS);
+	default:
+		return sl_drop(skb, &p, SL_DROP_UNKNOWN_L3, SL_DIR_EGRESS);
+	}
+}
+
+static __always_inline int to_pod_ipv4(struct __sk_buff *skb)
 {
 	struct sl_endpoint *dst;
 	struct sl_pkt p = {};
@@ -36,43 +89,38 @@ static __always_inline int from_pod_ipv4(struct __sk_buff *skb)
 
 	err = sl_parse_ipv4(skb, &p);
 	if (err)
-		return sl_drop(skb, err, SL_DIR_EGRESS);
-	if (!sl_ep_on_veth(skb, &p.saddr))
-		return sl_drop(skb, SL_DROP_SPOOFED_IP, SL_DIR_EGRESS);
-	dst = sl_ep_lookup(&p.daddr);
-	if (!dst || !(dst->flags & SL_EP_F_LOCAL))
-		return sl_pass(skb, SL_FWD_STACK, SL_DIR_EGRESS, TC_ACT_OK);
-	err = sl_redirect_local(skb, dst);
-	if (err < 0)
-		return sl_drop(skb, -err, SL_DIR_EGRESS);
-	return sl_pass(skb, SL_FWD_REDIRECT, SL_DIR_EGRESS, err);
-}
-
-SEC("tc")
-int sl_from_pod(struct __sk_buff *skb)
-{
-	__be16 proto;
-	int err;
-
-	err = sl_parse_eth(skb, &proto);
+		return sl_drop(skb, &p, err, SL_DIR_INGRESS);
+	dst = sl_ep_on_veth(skb, &p.daddr);
+	if (!dst)
+		return sl_drop(skb, &p, SL_DROP_NO_ENDPOINT, SL_DIR_INGRESS);
+	err = sl_parse_l4(skb, &p);
 	if (err)
-		return sl_drop(skb, err, SL_DIR_EGRESS);
-	switch (proto) {
-	case bpf_htons(ETH_P_IP):
-		return from_pod_ipv4(skb);
-	case bpf_htons(ETH_P_ARP):
-		return from_pod_arp(skb);
-	case bpf_htons(ETH_P_IPV6):
-		return sl_drop(skb, SL_DROP_IPV6, SL_DIR_EGRESS);
-	default:
-		return sl_drop(skb, SL_DROP_UNKNOWN_L3, SL_DIR_EGRESS);
-	}
+		return sl_drop(skb, &p, err, SL_DIR_INGRESS);
+	if (sl_enforce(skb, &p, NULL, dst, SL_DIR_INGRESS))
+		return TC_ACT_SHOT;
+	return sl_pass(skb, SL_FWD_TO_POD, SL_DIR_INGRESS, TC_ACT_OK);
 }
 
 SEC("tc")
 int sl_to_pod(struct __sk_buff *skb)
 {
-	return sl_pass(skb, SL_FWD_TO_POD, SL_DIR_INGRESS, TC_ACT_OK);
+	struct sl_pkt p = {};
+	__be16 proto;
+	int err;
+
+	err = sl_parse_eth(skb, &proto);
+	if (err)
+		return sl_drop(skb, &p, err, SL_DIR_INGRESS);
+	switch (proto) {
+	case bpf_htons(ETH_P_IP):
+		return to_pod_ipv4(skb);
+	case bpf_htons(ETH_P_ARP):
+		return sl_pass(skb, SL_FWD_ARP, SL_DIR_INGRESS, TC_ACT_OK);
+	case bpf_htons(ETH_P_IPV6):
+		return sl_drop(skb, &p, SL_DROP_IPV6, SL_DIR_INGRESS);
+	default:
+		return sl_drop(skb, &p, SL_DROP_UNKNOWN_L3, SL_DIR_INGRESS);
+	}
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -112,6 +112,45 @@ _Static_assert(sizeof(struct sl_endpoint) == 36, "sl_endpoint is ABI");
  * so endPort ranges are a handful of prefixes, and "any port"/"any protocol" are short prefixes).
  * Entries grow as (identities matched + prefixes + port prefixes) per policy set, never as
  * their product, and pods with equal labels in one namespace share one identity.
+ *
+ * What the datapath does, exactly (bpf/lib/policy.h), for a packet of a new or forward flow,
+ * once per direction checked: the source pod's egress (peer = destination address, in
+ * sl_from_pod), the destination pod's ingress (peer = source address: in sl_from_pod before a
+ * same-node redirect, in sl_to_pod otherwise). Replies of tracked flows skip all of this.
+ *   1. P = E.pol[dir], read once per packet and direction (the flip word). P == 0 and
+ *      !(E.flags & SL_EP_F_POLICY_INVALID): allowed, SL_FWD_NO_POLICY; no lookups.
+ *   2. I = sl_ident[A].id, or SL_IDENTITY_WORLD when A has no entry.
+ *   3. dir == SL_DIR_INGRESS and I == SL_IDENTITY_HOST: allowed, SL_FWD_HOST (kubelet probes;
+ *      also when the policy is invalid). Egress to the host is policy like any peer.
+ *   4. E.flags & SL_EP_F_POLICY_INVALID: denied, SL_DROP_POLICY_INVALID.
+ *   5. port = the destination port for TCP, UDP and SCTP (a non-first fragment: its first
+ *      fragment's); 0 for ICMP and any other protocol. Lookup key proto = IP protocol number.
+ *   6. S1 = sl_peer[{P, I, dir}].portset; if S1 != 0 and sl_ports[lpm(S1, proto, port)]
+ *      exists: allowed by its .rule (SL_FWD_POLICY).
+ *   7. S2 = sl_cidr[lpm({P, dir, A})].portset (prefixlen 192 looked up: 64 + 128 bits);
+ *      if S2 != 0 and sl_ports[lpm(S2, proto, port)] exists: allowed by its .rule.
+ *   8. Otherwise denied: SL_DROP_POLICY (SL_DROP_UNKNOWN_L4 for a protocol other than TCP,
+ *      UDP, SCTP, ICMP), event rule 0 = default deny of policy set P.
+ * So a compiler must:
+ *   - make S1 the union of the ports of every rule of P whose peers include identity I (at
+ *     most one sl_peer entry per (P, I, dir)), and each sl_cidr prefix's portset the union of
+ *     every ipBlock of P containing that prefix and not excepting it: the trie returns the
+ *     longest prefix only, so an except is a longer prefix whose portset is the union of the
+ *     rules that still cover it (0 when none: "excepted"), and overlapping blocks must be
+ *     flattened the same way. "All peers" (a rule with no from/to) is 0.0.0.0/0, i.e. prefix
+ *     64 + 96 on the v4-mapped address, plus whatever identities it needs (none: every peer
+ *     goes through step 7 as well).
+ *   - "any port" is a sl_ports prefix of SL_PORTS_PREFIX_PROTO; "any protocol and port" (an
+ *     empty ports list) SL_PORTS_PREFIX_PORTSET, which also admits ICMP; port ranges
+ *     (endPort) become aligned power-of-two prefixes. When rules overlap, one entry per
+ *     distinct (portset, proto, prefix) holds the rule reference the counters credit.
+ *   - rule references start at 1 (0 = none/default deny) and stay below sl_rule_stats'
+ *     max_entries; per-rule counters are indexed by them.
+ *   - keep a policy set's and a portset's entries immutable while any endpoint points at it:
+ *     a changed set is a new P (and new portsets), written before the flip of E.pol, and the
+ *     old entries deleted after it (agent/dp_policy.c waits for in-flight packets between
+ *     the flip and the deletes). A packet reads E.pol before sl_ident, so a changed identity
+ *     of a peer is seen by packets of either version of P.
  */
 
 /*
@@ -168,10 +207,39 @@ _Static_assert(sizeof(struct sl_ports_key) == 12, "sl_ports_key is ABI");
 #define SL_PORTS_PREFIX_FULL	64
 
 struct sl_ports_val {
-	__u32 rule; /* rule reference: index into the compiler's rule table and sl_rule_stats */
+	__u32 rule; /* rule reference (>= 1): index into the compiler's rule table and sl_rule_stats */
 	__u32 pad;
 };
 _Static_assert(sizeof(struct sl_ports_val) == 8, "sl_ports_val is ABI");
+
+
+/*
+ * Datapath configuration: the agent sets skel->rodata->sl_cfg between open and load (a
+ * loaded program cannot change it). Standalone mode (no policy source) clears SL_CFG_POLICY.
+ */
+#define SL_CFG_POLICY	  (1u << 0) /* enforce endpoint policy (off: routing and anti-spoofing) */
+#define SL_CFG_CT	  (1u << 1) /* conntrack: replies and related ICMP errors of allowed flows */
+#define SL_CFG_EV_DROP	  (1u << 2) /* drop events into sl_events */
+#define SL_CFG_EV_VERDICT (1u << 3) /* verdict events: new flows of policy-selected pods */
+#define SL_CFG_ALL	  0xfu
+
+struct sl_cfg {
+	__u32 flags;	       /* SL_CFG_* */
+	__u32 ct_syn_s;	       /* TCP/SCTP until the reply: seconds since the last packet */
+	__u32 ct_est_s;	       /* TCP/SCTP established */
+	__u32 ct_close_s;      /* TCP after RST or both FINs, SCTP after ABORT/SHUTDOWN-COMPLETE */
+	__u32 ct_udp_s;	       /* UDP */
+	__u32 ct_icmp_s;       /* ICMP echo */
+	__u32 ev_interval_ms;  /* at most one event per flow, reason and direction per interval */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct sl_cfg) == 32, "sl_cfg is ABI");
+
+#define SL_CFG_DEFAULTS                                                                           \
+	{                                                                                         \
+		.flags = SL_CFG_ALL, .ct_syn_s = 60, .ct_est_s = 21600, .ct_close_s = 10,         \
+		.ct_udp_s = 60, .ct_icmp_s = 30, .ev_interval_ms = 1000,                          \
+	}
 
 /* sl_rule_stats: PERCPU_ARRAY indexed by rule reference. sl_counters: PERCPU_ARRAY by
  * SL_COUNTER_IDX(reason, dir). Both hold struct sl_counter. */
@@ -192,6 +260,20 @@ struct sl_ct_key {
 };
 _Static_assert(sizeof(struct sl_ct_key) == 40, "sl_ct_key is ABI");
 
+/*
+ * Conntrack semantics (bpf/lib/conntrack.h): a packet whose tuple is an entry's key is
+ * "forward" (re-checked against policy every time, so a removed rule cuts the flow at its next
+ * forward packet; a denied forward packet leaves the entry alone), one whose reversed tuple is
+ * a key is a "reply" (passes, SL_FWD_REPLY). ICMP errors whose quoted packet belongs to an
+ * entry pass as replies. Entries are created only for packets policy allowed, and only for
+ * TCP, UDP, SCTP and ICMP echo (ICMP echo request: sport = identifier, dport = 0; echo reply:
+ * sport = 0, dport = identifier, so that a reply is the reversed tuple). Expired entries
+ * (expires_ns < now) are ignored by the datapath and removed by agent/dp_ct.c.
+ */
+#define SL_CT_F_FIN_FWD (1u << 0) /* FIN seen from the flow's initiator */
+#define SL_CT_F_FIN_REV (1u << 1) /* FIN seen from the responder */
+#define SL_CT_F_REPLY	(1u << 2) /* a reply was seen */
+
 enum sl_ct_state {
 	SL_CT_NEW = 0,
 	SL_CT_SYN_SENT = 1,
@@ -207,7 +289,7 @@ struct sl_ct_val {
 	__u32 dst_ep;
 	__u32 rule[SL_DIR_MAX]; /* the rule that allowed each side, 0 = no policy */
 	__u8 state;	       /* enum sl_ct_state */
-	__u8 flags;
+	__u8 flags;	       /* SL_CT_F_* */
 	__u8 pad[6];
 };
 _Static_assert(sizeof(struct sl_ct_val) == 48, "sl_ct_val is ABI");
@@ -247,16 +329,17 @@ _Static_assert(sizeof(struct sl_event) == 72, "sl_event is ABI");
 struct sl_frag_key {
 	struct sl_addr saddr;
 	struct sl_addr daddr;
-	__be32 id; /* IPv4: the 16-bit identification, in the low-address half as on the wire */
+	__be32 id; /* IPv4: the 16-bit identification as on the wire, zero-extended */
 	__u8 proto;
 	__u8 pad[3];
 };
 _Static_assert(sizeof(struct sl_frag_key) == 40, "sl_frag_key is ABI");
 
 struct sl_frag_val {
-	__be16 sport;
+	__be16 sport; /* as the conntrack key has them (ICMP echo: the identifier) */
 	__be16 dport;
-	__u32 pad;
+	__u8 tracked; /* the first fragment was of a conntracked kind */
+	__u8 pad[3];
 };
 _Static_assert(sizeof(struct sl_frag_val) == 8, "sl_frag_val is ABI");
 

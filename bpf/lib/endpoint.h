@@ -21,6 +21,21 @@ static __always_inline struct sl_endpoint *sl_ep_lookup(const struct sl_addr *a)
 	return bpf_map_lookup_elem(&sl_endpoints, a);
 }
 
+/*
+ * The endpoint of a pod on this node, or NULL. (The barrier keeps clang from turning the test
+ * into a branch-free mask of the pointer, which the verifier rejects.)
+ */
+static __always_inline struct sl_endpoint *sl_ep_local(const struct sl_addr *a)
+{
+	struct sl_endpoint *ep = sl_ep_lookup(a);
+
+	if (ep && !(ep->flags & SL_EP_F_LOCAL)) {
+		ep = NULL;
+		asm volatile("" : "+r"(ep));
+	}
+	return ep;
+}
+
 /* The local endpoint owning addr on this veth, or NULL (spoofed or unknown). */
 static __always_inline struct sl_endpoint *sl_ep_on_veth(struct __sk_buff *skb,
 							 const struct sl_addr *addr)

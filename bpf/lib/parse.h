@@ -12,13 +12,15 @@
 #include <linux/if_ether.h>
 #include <linux/ip.h>
 #include <linux/in.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
 #include "sl_abi.h"
 
 /* ARP for IPv4 over Ethernet: the only kind a pod may send. (linux/if_arp.h drags in libc's
- * socket headers, which do not build for -target bpf.) */
+ * socket headers, which do not build for -target bpf; so does linux/icmp.h.) */
 #define SL_ARPHRD_ETHER 1
 struct sl_arp_eth {
 	struct {
@@ -34,6 +36,20 @@ struct sl_arp_eth {
 	__be32 tpa;
 } __attribute__((packed));
 
+/* ICMP (linux/icmp.h, like linux/if_arp.h, pulls in libc headers). */
+#define ICMP_ECHOREPLY	   0
+#define ICMP_DEST_UNREACH  3
+#define ICMP_ECHO	   8
+#define ICMP_TIME_EXCEEDED 11
+#define ICMP_PARAMETERPROB 12
+struct sl_icmphdr {
+	__u8 type;
+	__u8 code;
+	__sum16 checksum;
+	__be16 id; /* echo */
+	__be16 sequence;
+};
+
 /* What the datapath needs of a packet, in network byte order. */
 struct sl_pkt {
 	struct sl_addr saddr; /* IPv4: v4-mapped; ARP: the sender protocol address */
@@ -48,8 +64,9 @@ struct sl_pkt {
 	__u8 tcp_flags;
 	__u8 icmp_type;
 	__u8 icmp_code;
-	__u8 frag; /* enum sl_frag */
-	__u8 sctp_chunk;
+	__u8 frag;	    /* enum sl_frag */
+	__u8 sctp_chunk;    /* type of the first chunk */
+	__u8 tracked;	    /* conntrack applies: TCP, UDP, SCTP, ICMP echo */
 	__u8 sha[ETH_ALEN]; /* ARP: sender hardware address */
 };
 
@@ -151,6 +168,91 @@ static __always_inline int sl_parse_ipv4(struct __sk_buff *skb, struct sl_pkt *p
 	p->tot_len = tot_len;
 	p->len = skb->len;
 	return 0;
+}
+
+#define SL_L3_MAX_OFF (ETH_HLEN + 60) /* the largest IHL */
+
+/* ICMP types that quote an offending packet (RFC 792): conntrack relates them to its flow. */
+static __always_inline int sl_icmp_is_error(__u8 type)
+{
+	return type == ICMP_DEST_UNREACH || type == ICMP_TIME_EXCEEDED ||
+	       type == ICMP_PARAMETERPROB;
+}
+
+/* Ports as conntrack keys them: an echo request's identifier is its source "port", an echo
+ * reply's its destination "port", so that the reply is the request's reversed tuple. */
+static __always_inline void sl_icmp_ports(__u8 type, __be16 id, __be16 *sport, __be16 *dport)
+{
+	*sport = type == ICMP_ECHO ? id : 0;
+	*dport = type == ICMP_ECHOREPLY ? id : 0;
+}
+
+/*
+ * The L4 header after sl_parse_ipv4: ports, TCP flags, SCTP's first chunk, ICMP type and echo
+ * identifier. The IP total length bounds what counts as present, so Ethernet padding is never
+ * read as a header. A non-first fragment has no L4 header: lib/frag.h fills its ports.
+ */
+static __always_inline int sl_parse_l4(struct __sk_buff *skb, struct sl_pkt *p)
+{
+	__u32 off = p->l4_off, avail;
+
+	if (off > SL_L3_MAX_OFF) /* cannot happen; tells the verifier the bound */
+		return SL_DROP_MALFORMED;
+	avail = p->tot_len - (off - ETH_HLEN);
+	if (p->frag == SL_FRAG_LATER)
+		return 0;
+	switch (p->proto) {
+	case IPPROTO_TCP: {
+		struct tcphdr *th = sl_hdr(skb, off, sizeof(*th));
+
+		if (avail < sizeof(*th) || !th)
+			return SL_DROP_TRUNCATED;
+		if (th->doff < 5 || th->doff * 4 > avail)
+			return SL_DROP_MALFORMED;
+		p->sport = th->source;
+		p->dport = th->dest;
+		p->tcp_flags = ((__u8 *)th)[13];
+		p->tracked = 1;
+		return 0;
+	}
+	case IPPROTO_UDP: {
+		struct udphdr *uh = sl_hdr(skb, off, sizeof(*uh));
+
+		if (avail < sizeof(*uh) || !uh)
+			return SL_DROP_TRUNCATED;
+		p->sport = uh->source;
+		p->dport = uh->dest;
+		p->tracked = 1;
+		return 0;
+	}
+	case IPPROTO_SCTP: {
+		/* common header (ports, verification tag, checksum) and one chunk header */
+		__u8 *sh = sl_hdr(skb, off, 16);
+
+		if (avail < 16 || !sh)
+			return SL_DROP_TRUNCATED;
+		p->sport = *(__be16 *)sh;
+		p->dport = *(__be16 *)(sh + 2);
+		p->sctp_chunk = sh[12];
+		p->tracked = 1;
+		return 0;
+	}
+	case IPPROTO_ICMP: {
+		struct sl_icmphdr *ic = sl_hdr(skb, off, sizeof(*ic));
+
+		if (avail < sizeof(*ic) || !ic)
+			return SL_DROP_TRUNCATED;
+		p->icmp_type = ic->type;
+		p->icmp_code = ic->code;
+		if (ic->type == ICMP_ECHO || ic->type == ICMP_ECHOREPLY) {
+			sl_icmp_ports(ic->type, ic->id, &p->sport, &p->dport);
+			p->tracked = 1;
+		}
+		return 0;
+	}
+	default:
+		return 0;
+	}
 }
 
 #endif /* SL_PARSE_H */
