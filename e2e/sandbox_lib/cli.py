@@ -90,8 +90,8 @@ def build_parser():
         "deletes every namespace with the sandbox's prefix (their links go with them), the pin\n"
         "directory and the sandbox directory. Also cleans up after a partial `up`.")
 
-    p = cmd("pod", "add, delete or list pods")
-    psub = p.add_subparsers(dest="pod_cmd", metavar="add|del|list", parser_class=Parser)
+    p = cmd("pod", "add, delete, check or list pods")
+    psub = p.add_subparsers(dest="pod_cmd", metavar="add|del|check|list", parser_class=Parser)
     psub.required = True
     p = psub.add_parser("add", help="create a pod through the real CNI binary",
                         description="Creates the pod's namespace, runs CNI ADD of the node's "
@@ -108,6 +108,11 @@ def build_parser():
                         description="CNI DEL with the namespace and the cached result, the "
                         "listener stopped, the namespace deleted, then a second DEL without "
                         "namespace or prevResult, as containerd's remove does.")
+    p.add_argument("pod", metavar="NS/NAME")
+    p = psub.add_parser("check", help="CNI CHECK of a pod (exit 0: all in place)",
+                        description="Runs CNI CHECK with the cached ADD result, as CRI-O does "
+                        "after every ADD: exit 0 when the plugin finds everything in place, 1 "
+                        "with its error otherwise.")
     p.add_argument("pod", metavar="NS/NAME")
     p = psub.add_parser("list", help="list pods: name, node, IP, ports")
     p.add_argument("-o", dest="output", choices=["text", "json"], default="text")
@@ -221,6 +226,9 @@ def run(a):
         elif a.pod_cmd == "del":
             cluster.require_root()
             pod.delete(lay, a.pod)
+        elif a.pod_cmd == "check":
+            cluster.require_root()
+            pod.check(lay, a.pod)
         else:
             with locked(lay) as st:
                 pods = st["pods"]

@@ -167,6 +167,17 @@ def delete(lay, ref, ignore_missing=False):
         raise SandboxError(f"pod {ref}: " + "; ".join(errors))
 
 
+def check(lay, ref):
+    """CNI CHECK with the cached ADD result, as CRI-O does after every ADD."""
+    ns, name = parse_pod_ref(ref)
+    with locked(lay) as st:
+        pod = find(st, ref)
+    cache = cni.load_cache(os.path.join(lay.pod_dir(ns, name), "cni-cache.json"))
+    if cache is None:
+        raise SandboxError(f"pod {ref}: no cached CNI result")
+    cni.check(lay.node_netns(pod["node"]), cache)
+
+
 def find(st, ref):
     parse_pod_ref(ref)
     pod = st["pods"].get(ref)

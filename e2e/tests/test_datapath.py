@@ -91,6 +91,15 @@ def matrix(t, sb):
             json.dumps(m))
 
 
+def cni_check(t, sb):
+    t.check(sb.run("pod", "check", "x/a", check=False).returncode == 0,
+            "CNI CHECK right after ADD passes (as CRI-O runs it)")
+    sb.run("exec", "y/c", "--", "ip", "route", "del", "default")
+    p = sb.run("pod", "check", "y/c", check=False)
+    t.check(p.returncode == 1 and "route" in p.stderr, "CNI CHECK reports a missing route",
+            p.stderr.strip())
+
+
 def pod_delete(t, sb):
     ip = sb.pod_ip("y/c")
     ipam = sb.layout.node_ipam_dir(1)
@@ -115,7 +124,7 @@ def main():
                 "the agent's conflist keeps IPAM and state inside the sandbox")
         sb.run("pod", "add", "x/a", "--label", "pod=a", *PORTS)
         sb.run("pod", "add", "x/b", "--label", "pod=b", *PORTS)
-        for step in (same_node_traffic, pod_to_node, spoofing, matrix, pod_delete):
+        for step in (same_node_traffic, pod_to_node, spoofing, matrix, cni_check, pod_delete):
             try:
                 step(t, sb)
             except Exception:

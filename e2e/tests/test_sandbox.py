@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # test_sandbox.py - the sandbox itself: usage errors, a failed (partial) up cleaned by down,
 # several nodes with pods on each, node add/del, down twice; nothing left behind.
+import json
 import os
 import shutil
 import stat
@@ -85,6 +86,27 @@ def nodes(t, sb):
     t.check(sb.probe("y/c", "x/a", 80, "tcp"), "the other nodes still work")
 
 
+def parallel_pods(t, sb):
+    """Pods added and deleted concurrently: the state stays whole, addresses distinct."""
+    refs = [f"par/p{i}" for i in range(8)]
+    procs = [sb.popen("pod", "add", r, "--node", "1", "--port", "80/tcp") for r in refs]
+    outs = [p.communicate(timeout=120) + (p.returncode,) for p in procs]
+    t.check(all(rc == 0 for _, _, rc in outs), "8 parallel pod adds succeed",
+            "; ".join(err.strip() for _, err, rc in outs if rc))
+    ips = [out.strip() for out, _, _ in outs]
+    t.check(len(set(ips)) == len(ips), "8 parallel pod adds: distinct addresses", str(ips))
+    m = json.loads(sb.run("matrix", "80", "tcp", "-o", "json").stdout)
+    t.check(all(m[a][b] for a in refs for b in refs), "the 8 pods reach each other")
+    procs = [sb.popen("pod", "del", r) for r in refs]
+    rcs = [p.wait(timeout=120) for p in procs]
+    t.check(rcs == [0] * len(refs), "8 parallel pod deletes succeed", str(rcs))
+    st = sb.state()
+    t.check(not any(r in st["pods"] for r in refs), "the state has none of them left")
+    ipam = sb.layout.node_ipam_dir(1)
+    held = sorted(f for _, _, fs in os.walk(ipam) for f in fs if f in ips)
+    t.check(not held, "host-local released all 8 addresses", str(held))
+
+
 def main():
     preflight()
     t = Tally("sandbox")
@@ -99,6 +121,7 @@ def main():
         t.crash("partial up")
     try:
         nodes(t, sb)
+        parallel_pods(t, sb)
     except Exception:
         t.crash("nodes")
     finally:
