@@ -132,6 +132,10 @@ int main(int argc, char **argv)
 			"usage: sl-bench-peer HOST_IF,POD_IP,POD_MAC...\n");
 		return n < 1 ? 2 : 0;
 	}
+	if (n > SLB_PEER_MAX) {
+		fprintf(stderr, "at most %d pods, got %d\n", SLB_PEER_MAX, n);
+		return 2;
+	}
 	pods = calloc(n, sizeof(*pods));
 	if (!pods)
 		return 1;
