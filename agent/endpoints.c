@@ -284,6 +284,20 @@ static cJSON *ok_endpoint(const struct sl_ep *ep)
 	return r;
 }
 
+/* Another endpoint than old holding ep's ip or host interface. */
+static struct sl_ep *conflicting(const struct sl_ep_table *t, const struct sl_ep *ep,
+				 const struct sl_ep *old, size_t *idx)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->v[i] != old &&
+		    (t->v[i]->ip == ep->ip || t->v[i]->host_ifindex == ep->host_ifindex)) {
+			*idx = i;
+			return t->v[i];
+		}
+	}
+	return NULL;
+}
+
 cJSON *sl_eps_add(struct sl_agent *a, const cJSON *req)
 {
 	struct sl_ep *ep, *old, *other, *replaced = NULL;
@@ -325,19 +339,29 @@ cJSON *sl_eps_add(struct sl_agent *a, const cJSON *req)
 	}
 
 	pthread_mutex_lock(&a->lock);
-	other = sl_ep_table_find_ip(&a->eps, ep->ip, &oidx);
 	old = sl_ep_table_find(&a->eps, ep->container_id, ep->ifname, &idx);
-	if (other && other != old) {
+	while ((other = conflicting(&a->eps, ep, old, &oidx))) {
+		bool same_ip = other->ip == ep->ip;
+
 		if (host_if_present(other)) {
-			resp = sl_api_err(SL_AGENT_CODE_INVALID,
-					  "ip: %s is already used by endpoint %u (containerID %s, "
-					  "%s)",
-					  ip_str(ep->ip, ip), other->id, other->container_id,
-					  other->host_ifname);
+			if (same_ip)
+				resp = sl_api_err(SL_AGENT_CODE_INVALID,
+						  "ip: %s is already used by endpoint %u "
+						  "(containerID %s, %s)",
+						  ip_str(ep->ip, ip), other->id,
+						  other->container_id, other->host_ifname);
+			else
+				resp =
+				    sl_api_err(SL_AGENT_CODE_INVALID,
+					       "hostIfindex: %d (%s) already belongs to endpoint "
+					       "%u (containerID %s)",
+					       ep->host_ifindex, ep->host_ifname, other->id,
+					       other->container_id);
 			goto out_unlock;
 		}
-		pr_info("endpoint %u (%s): host veth %s is gone and its ip %s is reused: removing",
-			other->id, other->container_id, other->host_ifname, ip_str(ep->ip, ip));
+		pr_info("endpoint %u (%s): host veth %s is gone and its %s is reused: removing",
+			other->id, other->container_id, other->host_ifname,
+			same_ip ? "ip" : "ifindex");
 		err = map_delete(a, other->ip, other->id);
 		if (err) {
 			resp = sl_api_err(SL_AGENT_CODE_INTERNAL, "sl_endpoints: delete: %s",

@@ -21,11 +21,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "sl_abi.h" /* before the skeleton: its rodata uses struct sl_cfg */
 #include "datapath.skel.h"
 #include "fsutil.h"
 #include "loader.h"
 #include "log.h"
-#include "sl_abi.h"
 
 #define SYS_BPF "/sys/fs/bpf"
 
@@ -131,7 +131,7 @@ static int map_fd(struct bpf_object *obj, const char *name)
 	return m ? bpf_map__fd(m) : -1;
 }
 
-int sl_datapath_load(struct sl_datapath *dp, const char *root)
+int sl_datapath_load(struct sl_datapath *dp, const char *root, bool policy)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	struct bpf_program *prog;
@@ -160,6 +160,13 @@ int sl_datapath_load(struct sl_datapath *dp, const char *root)
 		pr_err("datapath: open: %s", strerror(errno));
 		return err;
 	}
+#ifdef SL_CFG_POLICY
+	/* Load-time configuration: the verifier prunes what is off. */
+	if (!policy)
+		dp->skel->rodata->sl_cfg.flags &= ~SL_CFG_POLICY;
+#else
+	(void)policy;
+#endif
 	bpf_object__for_each_map (map, dp->skel->obj) {
 		if (!bpf_map__pin_path(map))
 			continue; /* not pinned by name: internal (.rodata, .bss) */

@@ -29,8 +29,9 @@ struct sl_datapath {
  * agents with a lock on the mount point's parent. 0 or -errno (logged).
  */
 int sl_bpffs_ensure(const char *root);
-/* Mount if needed, load (reusing pinned maps), pin programs (atomic replace). 0 or -errno. */
-int sl_datapath_load(struct sl_datapath *dp, const char *root);
+/* Mount if needed, load (reusing pinned maps), pin programs (atomic replace). policy: enforce
+ * endpoint policy (off in standalone mode: routing and anti-spoofing only). 0 or -errno. */
+int sl_datapath_load(struct sl_datapath *dp, const char *root, bool policy);
 /* Close our fds; pins, maps and attached programs stay. */
 void sl_datapath_close(struct sl_datapath *dp);
 

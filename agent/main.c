@@ -86,7 +86,7 @@ static int run(struct sl_agent *a, const sigset_t *sigs)
 	err = sl_sysctl_apply();
 	if (err)
 		return err;
-	err = sl_datapath_load(&a->dp, a->cfg->bpffs);
+	err = sl_datapath_load(&a->dp, a->cfg->bpffs, a->mode != &sl_mode_standalone);
 	if (err)
 		return err;
 	err = sl_eps_start(a);

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* dp_maps.c - open the datapath's maps by name, from a loaded object or from bpffs pins. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "dp_maps.h"
+#include "log.h"
+
+static const struct {
+	const char *name;
+	size_t off;
+} maps[] = {
+    {"sl_endpoints", offsetof(struct sl_dp_maps, endpoints)},
+    {"sl_counters", offsetof(struct sl_dp_maps, counters)},
+    {"sl_ident", offsetof(struct sl_dp_maps, ident)},
+    {"sl_peer", offsetof(struct sl_dp_maps, peer)},
+    {"sl_cidr", offsetof(struct sl_dp_maps, cidr)},
+    {"sl_ports", offsetof(struct sl_dp_maps, ports)},
+    {"sl_rule_stats", offsetof(struct sl_dp_maps, rule_stats)},
+    {"sl_ct", offsetof(struct sl_dp_maps, ct)},
+    {"sl_frag", offsetof(struct sl_dp_maps, frag)},
+    {"sl_events", offsetof(struct sl_dp_maps, events)},
+    {"sl_ev_rate", offsetof(struct sl_dp_maps, ev_rate)},
+    {"sl_ev_stats", offsetof(struct sl_dp_maps, ev_stats)},
+};
+
+#define NMAPS (sizeof(maps) / sizeof(maps[0]))
+
+static int *slot(struct sl_dp_maps *m, size_t i)
+{
+	return (int *)((char *)m + maps[i].off);
+}
+
+void sl_dp_maps_init(struct sl_dp_maps *m)
+{
+	for (size_t i = 0; i < NMAPS; i++)
+		*slot(m, i) = -1;
+}
+
+void sl_dp_maps_close(struct sl_dp_maps *m)
+{
+	for (size_t i = 0; i < NMAPS; i++) {
+		if (*slot(m, i) >= 0)
+			close(*slot(m, i));
+		*slot(m, i) = -1;
+	}
+}
+
+int sl_dp_maps_from_obj(struct sl_dp_maps *m, struct bpf_object *obj)
+{
+	int err;
+
+	sl_dp_maps_init(m);
+	for (size_t i = 0; i < NMAPS; i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, maps[i].name);
+		int fd = map ? bpf_map__fd(map) : -1;
+
+		if (fd < 0) {
+			err = -ENOENT;
+			pr_err("%s: find map in object: %s", maps[i].name, strerror(-err));
+			goto fail;
+		}
+		*slot(m, i) = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		if (*slot(m, i) < 0) {
+			err = -errno;
+			pr_err("%s: dup fd: %s", maps[i].name, strerror(-err));
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	sl_dp_maps_close(m);
+	return err;
+}
+
+int sl_dp_maps_open_pinned(struct sl_dp_maps *m, const char *dir)
+{
+	char path[PATH_MAX];
+	int err;
+
+	sl_dp_maps_init(m);
+	for (size_t i = 0; i < NMAPS; i++) {
+		if (snprintf(path, sizeof(path), "%s/%s", dir, maps[i].name) >= (int)sizeof(path)) {
+			err = -ENAMETOOLONG;
+			pr_err("%s: pin path: %s", dir, strerror(-err));
+			goto fail;
+		}
+		*slot(m, i) = bpf_obj_get(path);
+		if (*slot(m, i) < 0) {
+			err = -errno;
+			pr_err("%s: open pinned map: %s", path, strerror(-err));
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	sl_dp_maps_close(m);
+	return err;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * dp_maps.h - the datapath's map file descriptors in one struct, opened from a loaded
+ * bpf_object (the agent's skeleton) or from the pins (sluicectl, tests, a restarted agent).
+ * Every fd in the struct is owned by it: close with sl_dp_maps_close().
+ */
+#ifndef SL_DP_MAPS_H
+#define SL_DP_MAPS_H
+
+#include <bpf/libbpf.h>
+
+struct sl_dp_maps {
+	int endpoints, counters, ident, peer, cidr, ports, rule_stats, ct, frag, events, ev_rate,
+	    ev_stats;
+};
+
+/* Every fd -1. */
+void sl_dp_maps_init(struct sl_dp_maps *m);
+/* Duplicates the fds of obj's maps (after load). 0 or -errno; on failure m holds no fd. */
+int sl_dp_maps_from_obj(struct sl_dp_maps *m, struct bpf_object *obj);
+/* Opens the pins in dir (the pin root, e.g. /sys/fs/bpf/sluice/v1). 0 or -errno (logged). */
+int sl_dp_maps_open_pinned(struct sl_dp_maps *m, const char *dir);
+void sl_dp_maps_close(struct sl_dp_maps *m);
+
+#endif /* SL_DP_MAPS_H */

@@ -1,0 +1,147 @@
+# shellcheck shell=bash
+# lib.sh - shared by the agent's root tests: a private netns, bpffs dir and state dir per test
+# (prefix slt-ag-), agents started and stopped by PID, the local API over its socket, counted
+# checks, and cleanup of everything on exit (even on failure).
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+AGENT=${SLUICE_AGENT:?SLUICE_AGENT must name the sluice-agent binary}
+CTL=${SLUICECTL:?SLUICECTL must name the sluicectl binary}
+PASS=0
+FAIL=0
+ID=$$
+NS=slt-ag-$ID
+T=$(mktemp -d "/tmp/slt-ag-$ID-XXXXXX")
+BPFFS=$T/bpffs
+STATE=$T/state
+CNI=$T/net.d
+SOCK=$STATE/agent.sock
+AGENT_PID=
+AGENT_LOG=$T/agent.log
+AGENT_N=0
+
+ok() { PASS=$((PASS + 1)); echo "ok   - $*"; }
+bad() { FAIL=$((FAIL + 1)); echo "FAIL - $*"; }
+# check DESCRIPTION CMD...: passes when CMD exits 0.
+check() {
+	local d=$1
+	shift
+	if "$@"; then ok "$d"; else bad "$d"; fi
+}
+# expect_eq DESCRIPTION GOT WANT
+expect_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: got '$2', want '$3'"; fi
+}
+# expect_match DESCRIPTION STRING PATTERN (grep -E)
+expect_match() {
+	if printf '%s' "$2" | grep -Eq -- "$3"; then ok "$1"; else bad "$1: '$2' !~ /$3/"; fi
+}
+finish() {
+	echo "$PASS passed, $FAIL failed"
+	[ "$FAIL" -eq 0 ]
+}
+
+need_root() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "needs root: skipped"
+		echo "0 passed, 0 failed"
+		exit 77
+	fi
+}
+
+cleanup() {
+	local rc=$?
+	stop_agent KILL
+	ip netns del "$NS" 2>/dev/null
+	if mountpoint -q "$BPFFS" 2>/dev/null; then umount "$BPFFS"; fi
+	rm -rf "$T"
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+setup_ns() {
+	ip netns add "$NS" && ip -n "$NS" link set lo up
+}
+
+in_ns() { nsenter --net="/run/netns/$NS" -- "$@"; }
+
+api() { python3 "$HERE/helper.py" call "$SOCK" "$1"; }
+# jget PATH < JSON
+jget() { python3 "$HERE/helper.py" get "$1"; }
+
+# wait_until TIMEOUT_S CMD...: polls CMD (an event we cannot subscribe to) until it succeeds.
+wait_until() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt "$deadline" ] || return 1
+		sleep 0.05
+	done
+}
+
+agent_ready() {
+	[ -n "$AGENT_PID" ] && kill -0 "$AGENT_PID" 2>/dev/null &&
+		[ "$(api '{"op":"status"}' | jget ready)" = true ]
+}
+
+# start_agent [EXTRA FLAGS]: starts an agent in $NS with the test's dirs, waits until ready.
+start_agent() {
+	AGENT_N=$((AGENT_N + 1))
+	# nsenter execs the agent: $! is the agent's own PID.
+	nsenter --net="/run/netns/$NS" -- "$AGENT" --node "node-$ID" --pod-cidr 10.77.0.0/24 --bpffs "$BPFFS" \
+		--state-dir "$STATE" --cni-conf-dir "$CNI" --metrics-addr 127.0.0.1:9962 \
+		--log-level debug "$@" >>"$AGENT_LOG" 2>&1 &
+	AGENT_PID=$!
+	if ! wait_until 20 agent_ready; then
+		echo "agent did not become ready; log:" >&2
+		tail -20 "$AGENT_LOG" >&2
+		return 1
+	fi
+}
+
+# stop_agent [SIGNAL]: stops our agent by PID; returns its exit status.
+stop_agent() {
+	local rc=0
+	[ -n "$AGENT_PID" ] || return 0
+	kill -"${1:-TERM}" "$AGENT_PID" 2>/dev/null
+	wait "$AGENT_PID" 2>/dev/null || rc=$?
+	AGENT_PID=
+	return $rc
+}
+
+# add_veth N: host side slah<ID>-N... (<=15 chars) in $NS; sets HIF, HIDX, HMAC.
+add_veth() {
+	HIF=sla${ID: -6}h$1
+	ip -n "$NS" link add "$HIF" type veth peer name "sla${ID: -6}p$1" || return 1
+	ip -n "$NS" link set "$HIF" up
+	local j
+	j=$(ip -n "$NS" -j link show "$HIF") || return 1
+	HIDX=$(printf '%s' "$j" | jget 0.ifindex)
+	HMAC=$(printf '%s' "$j" | jget 0.address)
+}
+
+# ep_req CID IP [OP]: an endpoint_add request for the last add_veth.
+ep_req() {
+	printf '{"op":"%s","containerID":"%s","ifname":"eth0","netns":"/run/netns/pod-%s",%s' \
+		"${3:-endpoint_add}" "$1" "$1" \
+		"\"namespace\":\"default\",\"pod\":\"pod-$1\",\"podUID\":\"uid-$1\",\"ip\":\"$2\","
+	printf '"hostIfname":"%s","hostIfindex":%s,"podMac":"02:00:00:00:00:%02x","hostMac":"%s"}' \
+		"$HIF" "$HIDX" "${2##*.}" "$HMAC"
+}
+
+# map_entry IP: the sl_endpoints value for IP as "ep_id ifindex flags", empty when absent.
+map_entry() {
+	local o
+	o=$(printf '%s' "$1" | awk -F. '{printf "%d %d %d %d", $1, $2, $3, $4}')
+	bpftool -j map lookup pinned "$BPFFS/v1/sl_endpoints" \
+		key 0 0 0 0 0 0 0 0 0 0 0xff 0xff $o 2>/dev/null |
+		python3 -c '
+import json, struct, sys
+b = bytes(int(x, 16) for x in json.load(sys.stdin)["value"])   # struct sl_endpoint
+ep_id, ifindex = struct.unpack_from("<II", b, 0)
+(flags,) = struct.unpack_from("<I", b, 20)
+print(ep_id, ifindex, flags)' 2>/dev/null
+}
+
+map_id() { bpftool -j map show pinned "$BPFFS/v1/$1" | jget id; }
