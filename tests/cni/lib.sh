@@ -85,7 +85,8 @@ setup_node() {
 
 start_agent() {
 	rm -f "$CONFLIST"
-	in_node "$AGENT" --node n1 --pod-cidr "$CIDR" --bpffs "$BPFFS" --state-dir "$T/state" \
+	# not through in_node: $! must be the agent itself (nsenter execs it), not a subshell
+	nsenter --net="/run/netns/$NODE" "$AGENT" --node n1 --pod-cidr "$CIDR" --bpffs "$BPFFS" --state-dir "$T/state" \
 		--cni-conf-dir "$T/net.d" --ipam-data-dir "$T/ipam" --metrics-addr '' \
 		--log-level debug >>"$T/agent.log" 2>&1 &
 	AGENT_PID=$!
