@@ -1,6 +1,7 @@
 # cluster.py - the sandbox as a whole: up (underlay, nodes, agents), node add/del, wait-synced,
 # and down, which removes everything the sandbox made even after a partial up.
 import os
+import re
 import shutil
 import sys
 import time
@@ -30,6 +31,9 @@ def up(nodes=1, timeout=60.0):
     if load(lay) is not None:
         raise SandboxError(f"a sandbox exists already in {lay.dir} (`e2e/sandbox down` first, "
                            f"or set SLUICE_SANDBOX_DIR)")
+    if os.path.isdir(lay.dir) and os.listdir(lay.dir):
+        raise SandboxError(f"{lay.dir}: not empty and not a sandbox; SLUICE_SANDBOX_DIR must "
+                           f"name a new or empty directory")
     leftovers = netns.list_with_prefix(lay.prefix)
     if leftovers:
         raise SandboxError(f"network namespaces {', '.join(leftovers)} are left from an earlier "
@@ -130,6 +134,31 @@ def restart_agent(k, timeout=60.0, sig=None):
     return rec
 
 
+# What a sandbox directory may hold; anything else is not ours and stays (with a warning).
+OWN_ENTRIES = re.compile(r"^(state\.json(\.tmp)?|lock|kubeconfig|apiserver.*|node-\d+|pods)$")
+
+
+def _remove_sandbox_dir(lay):
+    """Remove what the sandbox put in its directory, then the directory if that left it empty
+    (SLUICE_SANDBOX_DIR=/tmp by mistake must not cost anyone their files)."""
+    foreign = []
+    for e in os.listdir(lay.dir):
+        path = os.path.join(lay.dir, e)
+        if not OWN_ENTRIES.match(e):
+            foreign.append(e)
+            continue
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            os.unlink(path)
+    if foreign:
+        say(f"down: left {lay.dir} in place: it also holds {', '.join(sorted(foreign)[:5])}, "
+            f"which the sandbox did not make")
+        return False
+    os.rmdir(lay.dir)
+    return True
+
+
 def down():
     """Remove everything: pods (CNI DEL while the agents still run), agents, namespaces, pins,
     files. Works from the state file when there is one, and from the name prefix regardless;
@@ -166,10 +195,10 @@ def down():
         shutil.rmtree(lay.bpffs_root, ignore_errors=True)
         removed.append(f"pins {lay.bpffs_root}")
     if os.path.isdir(lay.dir):
-        shutil.rmtree(lay.dir, ignore_errors=True)
-        removed.append(f"directory {lay.dir}")
+        removed.append(f"directory {lay.dir}" if _remove_sandbox_dir(lay)
+                       else f"the sandbox's files in {lay.dir}")
     left = netns.list_with_prefix(lay.prefix)
-    if left or os.path.exists(lay.bpffs_root) or os.path.exists(lay.dir):
+    if left or os.path.exists(lay.bpffs_root) or os.path.exists(lay.state_file):
         raise SandboxError(f"down: could not remove {', '.join(left)} "
                            f"{lay.bpffs_root if os.path.exists(lay.bpffs_root) else ''} "
                            f"{lay.dir if os.path.exists(lay.dir) else ''}".strip())
