@@ -19,6 +19,10 @@ NETNS_DIR = "/run/netns"
 UNDERLAY_NET = ipaddress.ip_network("10.200.0.0/24")
 POD_CIDR_FMT = "10.244.{}.0/24"
 MAX_NODES = 16
+# Issue 5: the Kubernetes-API test server (e2e/kapi) runs in the underlay namespace on the
+# bridge's address, so every node reaches it and nothing outside does; `kubectl` runs there too.
+APISERVER_IP = str(UNDERLAY_NET.network_address + 254)
+APISERVER_PORT = 6443
 METRICS_ADDR = "127.0.0.1:9962"  # inside each node's namespace: reachable only from the node
 NODE_IFNAME = "eth0"  # the node's underlay interface, as on a real machine
 UNDERLAY_BRIDGE = "br-underlay"
