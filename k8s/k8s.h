@@ -114,6 +114,7 @@ struct sl_k8s_informer_ops {
 
 struct sl_k8s_informer_stats {
 	unsigned lists;	   /* complete lists (the first one included) */
+	unsigned pages;	   /* list pages received */
 	unsigned watches;  /* watch requests made */
 	unsigned gone;	   /* 410s seen (HTTP or ERROR event) */
 	unsigned stalls;   /* watches aborted for silence */
@@ -134,6 +135,8 @@ int sl_k8s_informer_start(struct sl_k8s_informer *inf);
 void sl_k8s_informer_free(struct sl_k8s_informer *inf);
 /* True once the first list has been delivered. */
 bool sl_k8s_informer_synced(const struct sl_k8s_informer *inf);
+/* True while a watch stream is established (its HTTP 200 arrived) and not yet ended. */
+bool sl_k8s_informer_watching(const struct sl_k8s_informer *inf);
 /* ns NULL or "" for cluster-scoped objects. NULL if absent. */
 const cJSON *sl_k8s_informer_get(const struct sl_k8s_informer *inf, const char *ns,
 				 const char *name);

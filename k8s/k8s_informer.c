@@ -48,6 +48,7 @@ struct sl_k8s_informer {
 	/* watching */
 	struct sl_k8s_linebuf lb;
 	int64_t watch_start_ms, last_rx_ms;
+	bool open; /* the watch's 200 arrived */
 	enum abort_reason abort;
 	char abort_msg[256];
 	struct sl_k8s_backoff bo;
@@ -85,6 +86,7 @@ static void end_transfer(struct sl_k8s_informer *inf)
 	sl_k8s_buf_free(&inf->body);
 	sl_k8s_linebuf_reset(&inf->lb);
 	inf->status = 0;
+	inf->open = false;
 }
 
 static void schedule(struct sl_k8s_informer *inf, enum step step, unsigned delay_ms)
@@ -219,6 +221,21 @@ static size_t watch_write(char *data, size_t size, size_t nmemb, void *ud)
 	return 0; /* aborts the transfer; sl_k8s_informer_done() reads inf->abort */
 }
 
+/* The end of the headers: the watch is established (the server registered it). */
+static size_t watch_header(char *data, size_t size, size_t nmemb, void *ud)
+{
+	struct sl_k8s_informer *inf = ud;
+	size_t n = size * nmemb;
+	long status = 0;
+
+	if (n <= 2 && (data[0] == '\r' || data[0] == '\n')) {
+		curl_easy_getinfo(inf->easy, CURLINFO_RESPONSE_CODE, &status);
+		inf->open = status == 200;
+		inf->last_rx_ms = sl_k8s_now_ms();
+	}
+	return n;
+}
+
 static void start_transfer(struct sl_k8s_informer *inf, bool watch)
 {
 	struct sl_k8s_client *c = inf->c;
@@ -250,6 +267,10 @@ static void start_transfer(struct sl_k8s_informer *inf, bool watch)
 	}
 	curl_easy_setopt(inf->easy, CURLOPT_WRITEFUNCTION, watch ? watch_write : list_write);
 	curl_easy_setopt(inf->easy, CURLOPT_WRITEDATA, inf);
+	if (watch) {
+		curl_easy_setopt(inf->easy, CURLOPT_HEADERFUNCTION, watch_header);
+		curl_easy_setopt(inf->easy, CURLOPT_HEADERDATA, inf);
+	}
 	curl_easy_setopt(inf->easy, CURLOPT_PRIVATE, (char *)inf);
 	if (curl_multi_add_handle(c->multi, inf->easy) != CURLM_OK) {
 		curl_easy_cleanup(inf->easy);
@@ -389,6 +410,7 @@ static void list_done(struct sl_k8s_informer *inf, CURLcode res)
 	}
 	while (cJSON_IsArray(items) && (it = cJSON_DetachItemFromArray((cJSON *)items, 0)))
 		cJSON_AddItemToArray(inf->pending, it);
+	inf->st.pages++;
 	cJSON_Delete(page);
 	end_transfer(inf);
 	if (inf->cont)
@@ -564,6 +586,11 @@ void sl_k8s_informer_free(struct sl_k8s_informer *inf)
 bool sl_k8s_informer_synced(const struct sl_k8s_informer *inf)
 {
 	return inf->synced;
+}
+
+bool sl_k8s_informer_watching(const struct sl_k8s_informer *inf)
+{
+	return inf->state == ST_WATCHING && inf->open;
 }
 
 const cJSON *sl_k8s_informer_get(const struct sl_k8s_informer *inf, const char *ns,
