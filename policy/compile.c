@@ -243,8 +243,12 @@ static struct sl_cport *named_ports(struct sl_policy *p, const struct sl_pod *po
 		return NULL;
 	}
 	for (size_t i = 0; i < pod->n_cports; i++)
-		if (pod->cports[i].name)
-			v[(*n)++] = pod->cports[i];
+		if (pod->cports[i].name) {
+			v[*n] = pod->cports[i];
+			v[*n].name = strdup(pod->cports[i].name);
+			if (!v[(*n)++].name)
+				p->oom = 1;
+		}
 	qsort(v, *n, sizeof(*v), cport_cmp);
 	return v;
 }
@@ -893,6 +897,9 @@ static void set_build_cidr(struct sl_policy *p, struct setx *s)
 				const struct sl_peer *pe = &ru->peers[k];
 
 				if (pe->kind != SL_PEER_IPBLOCK)
+					continue;
+				/* an IPv6 block inside ::ffff:0:0/96 is no IPv6 address at all */
+				if (pe->cidr.v6 && sl_prefix_contains(&v4mapped, &pe->cidr))
 					continue;
 				c.cidr = pe->cidr;
 				c.except = pe->except;
