@@ -26,7 +26,7 @@ def conf(args):
         elif opt == "--set":
             key, _, js = val.partition("=")
             obj = req
-            parts = key.split(".")
+            parts = [key] if key.startswith("cni.dev/") else key.split(".")
             for p in parts[:-1]:
                 obj = obj.setdefault(p, {})
             if js == "DELETE":
