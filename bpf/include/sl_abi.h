@@ -140,9 +140,11 @@ _Static_assert(sizeof(struct sl_endpoint) == 36, "sl_endpoint is ABI");
  *     flattened the same way. "All peers" (a rule with no from/to) is 0.0.0.0/0, i.e. prefix
  *     64 + 96 on the v4-mapped address, plus whatever identities it needs (none: every peer
  *     goes through step 7 as well).
- *   - "any port" is a sl_ports prefix of SL_PORTS_PREFIX_PROTO; "any protocol and port" (an
- *     empty ports list) SL_PORTS_PREFIX_PORTSET, which also admits ICMP; port ranges
- *     (endPort) become aligned power-of-two prefixes. When rules overlap, one entry per
+ *   - one port is prefix SL_PORTS_PREFIX_FULL (64); an aligned block of 2^k ports (endPort
+ *     ranges split into such blocks) is SL_PORTS_PREFIX_PORT + 16 - k (the pad byte sits
+ *     between proto and port and is always 0: count it); "any port" of a protocol is
+ *     SL_PORTS_PREFIX_PROTO; "any protocol and port" (an empty ports list)
+ *     SL_PORTS_PREFIX_PORTSET, the only way ICMP (port 0) or another protocol is admitted. When rules overlap, one entry per
  *     distinct (portset, proto, prefix) holds the rule reference the counters credit.
  *   - rule references start at 1 (0 = none/default deny) and stay below sl_rule_stats'
  *     max_entries; per-rule counters are indexed by them.
@@ -203,8 +205,9 @@ struct sl_ports_key {
 };
 _Static_assert(sizeof(struct sl_ports_key) == 12, "sl_ports_key is ABI");
 #define SL_PORTS_PREFIX_PORTSET 32
-#define SL_PORTS_PREFIX_PROTO	40 /* the pad byte always matches as part of the port */
-#define SL_PORTS_PREFIX_FULL	64
+#define SL_PORTS_PREFIX_PROTO	40 /* any port of this protocol */
+#define SL_PORTS_PREFIX_PORT	48 /* + the port's prefix bits: pad is 0 and always matched */
+#define SL_PORTS_PREFIX_FULL	64 /* one port: 48 + 16 */
 
 struct sl_ports_val {
 	__u32 rule; /* rule reference (>= 1): index into the compiler's rule table and sl_rule_stats */

@@ -11,35 +11,7 @@
  * interface (a test run returns TC_ACT_REDIRECT without redirecting: the netns test checks
  * delivery).
  */
-#include <linux/pkt_cls.h>
-#include <unistd.h>
-
-#include "harness.h"
-#include "pkt.h"
-
-enum { FROM, TO };		  /* program */
-enum { IF_A, IF_B, IF_LO, IF_N }; /* the veth a packet arrives on */
-
-static int ifidx[IF_N];
-
-static const uint8_t mac_a[6] = {2, 0, 0, 0, 0, 5}, host_a[6] = {2, 0, 0, 0, 1, 5};
-static const uint8_t mac_b[6] = {2, 0, 0, 0, 0, 6}, host_b[6] = {2, 0, 0, 0, 1, 6};
-static const uint8_t mac_evil[6] = {2, 0, 0, 0, 0, 0x66};
-
-#define POD_A  "10.0.0.5"
-#define POD_B  "10.0.0.6"
-#define REMOTE "10.0.1.7"
-
-struct tcase {
-	const char *name;
-	int prog;
-	int iface;
-	struct pkt_spec pkt;
-	int want;   /* TC_ACT_* */
-	int reason; /* the counter that must move by one */
-	int dir;
-	void (*check)(const struct tcase *c, const struct pkt *out);
-};
+#include "cases.h"
 
 /* Mutations of an otherwise valid packet. */
 static void trunc_arp(struct pkt *p)
@@ -105,26 +77,6 @@ static void check_rewrite_b(const struct tcase *c, const struct pkt *out)
 	EXPECT_EQ(pkt_iph((struct pkt *)out)->daddr, pkt_ip(POD_B), c->name);
 }
 
-/* A case: name, program, veth, packet, verdict, counter (reason, dir) [, .check = fn]. */
-#define C(n, pr, ifc, p, w, r, d, ...)                                                           \
-	{                                                                                        \
-		.name = n, .prog = pr, .iface = ifc, .pkt = p, .want = w, .reason = r, .dir = d, \
-		##__VA_ARGS__                                                                    \
-	}
-#define PKT(...)            \
-	{                   \
-		__VA_ARGS__ \
-	}
-#define TCP(s, d, dp)                                                                    \
-	{                                                                                \
-		.smac = mac_a, .dmac = host_a, .src = s, .dst = d, .proto = IPPROTO_TCP, \
-		.sport = 40000, .dport = dp, .tcp_flags = TH_SYN                         \
-	}
-#define ARP(s, sha_)                                                                              \
-	{                                                                                         \
-		.eth_type = ETH_P_ARP, .smac = mac_a, .src = s, .dst = "169.254.1.1", .sha = sha_ \
-	}
-
 static const struct tcase cases[] = {
     C("same-node pod: MACs rewritten, redirect_peer", FROM, IF_A, TCP(POD_A, POD_B, 80),
       TC_ACT_REDIRECT, SL_FWD_REDIRECT, SL_DIR_EGRESS, .check = check_rewrite_b),
@@ -182,87 +134,22 @@ static const struct tcase cases[] = {
       SL_DIR_INGRESS),
 };
 
-static int setup_endpoints(struct datapath_bpf *skel)
-{
-	struct {
-		const char *ip;
-		int iface;
-		const uint8_t *mac, *host;
-		__u32 flags;
-	} eps[] = {
-	    {POD_A, IF_A, mac_a, host_a, SL_EP_F_LOCAL},
-	    {POD_B, IF_B, mac_b, host_b, SL_EP_F_LOCAL},
-	    {REMOTE, IF_LO, mac_evil, mac_evil, 0},
-	};
-
-	for (size_t i = 0; i < sizeof(eps) / sizeof(eps[0]); i++) {
-		struct sl_endpoint ep = {
-		    .ep_id = 100 + i, .ifindex = ifidx[eps[i].iface], .flags = eps[i].flags};
-		struct sl_addr a = {.w = {0, 0, htonl(0xffff), pkt_ip(eps[i].ip)}};
-
-		memcpy(ep.pod_mac, eps[i].mac, 6);
-		memcpy(ep.host_mac, eps[i].host, 6);
-		if (bpf_map__update_elem(skel->maps.sl_endpoints, &a, sizeof(a), &ep, sizeof(ep),
-					 BPF_ANY)) {
-			fprintf(stderr, "sl_endpoints: update %s: %s\n", eps[i].ip,
-				strerror(errno));
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static void run_case(struct datapath_bpf *skel, const struct tcase *c)
-{
-	struct pkt in = pkt_build(&c->pkt), out = {0};
-	struct __sk_buff ctx = {.ifindex = ifidx[c->iface]};
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in.data, .data_size_in = in.len,
-		    .data_out = out.data, .data_size_out = sizeof(out.data), .ctx_in = &ctx,
-		    .ctx_size_in = sizeof(ctx));
-	struct bpf_program *prog =
-	    c->prog == FROM ? skel->progs.sl_from_pod : skel->progs.sl_to_pod;
-	long long before = counter(skel, c->reason, c->dir);
-	int err;
-
-	err = bpf_prog_test_run_opts(bpf_program__fd(prog), &o);
-	EXPECT_EQ(err, 0, c->name);
-	if (err)
-		return;
-	out.len = o.data_size_out;
-	EXPECT_EQ(o.retval, c->want, c->name);
-	EXPECT_EQ(counter(skel, c->reason, c->dir) - before, 1, c->name);
-	if (c->check)
-		c->check(c, &out);
-}
-
 int main(void)
 {
-	static const char *names[] = {"slt-dp-a", "slt-dp-b"};
-	struct datapath_bpf *skel;
 	int err;
 
 	libbpf_set_print(quiet_libbpf);
-	err = enter_netns();
+	err = setup(NULL);
 	if (err)
 		return err;
-	if (system("ip link add slt-dp-a type veth peer name slt-dp-b")) {
-		fprintf(stderr, "ip link add: failed\n");
-		return 1;
-	}
-	for (int i = 0; i < 2; i++)
-		ifidx[i] = if_nametoindex(names[i]);
-	ifidx[IF_LO] = 1;
-	skel = open_unpinned();
-	if (!skel || datapath_bpf__load(skel)) {
-		fprintf(stderr, "datapath: load: %s\n", strerror(errno));
-		return errno == EPERM ? SKIP : 1;
-	}
-	if (setup_endpoints(skel)) {
-		datapath_bpf__destroy(skel);
+	if (add_endpoint(POD_A, IF_A, mac_a, host_a, SL_EP_F_LOCAL, 100, 0, 0) ||
+	    add_endpoint(POD_B, IF_B, mac_b, host_b, SL_EP_F_LOCAL, 101, 0, 0) ||
+	    add_endpoint(REMOTE, IF_LO, mac_evil, mac_evil, 0, 102, 0, 0)) {
+		teardown();
 		return 1;
 	}
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		run_case(skel, &cases[i]);
-	datapath_bpf__destroy(skel);
+		run_case(&cases[i]);
+	teardown();
 	return report();
 }
