@@ -119,7 +119,7 @@ def wait_synced(timeout=30.0):
             raise SandboxError(f"{n['name']}: sluice-agent {why} within {timeout:g}s")
 
 
-def restart_agent(k, timeout=60.0, sig=None):
+def restart_agent(k, timeout=60.0):
     """Stop node K's agent (SIGTERM) and start it again; returns when it is ready again."""
     lay = current_layout()
     with locked(lay) as st:

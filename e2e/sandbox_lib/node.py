@@ -8,7 +8,7 @@ import time
 from . import agent_api, netns
 from .config import (BPFFS_MOUNT, CONFLIST_NAME, METRICS_ADDR, NODE_IFNAME, UNDERLAY_BRIDGE,
                      UNDERLAY_NET, SandboxError, binary)
-from .proc import alive, record, run, spawn, stop
+from .proc import alive, run, spawn, stop
 
 
 def _on_bpffs(path):
@@ -111,17 +111,9 @@ def log_tail(path, lines=15):
         return "(no log)"
 
 
-def stop_agent(rec, timeout=10.0):
-    stop(rec, timeout)
-
-
-def agent_record(p):
-    return record(p)
-
-
 def destroy_node(lay, k, rec):
     """Stop the agent, delete the namespace (pods' host veths go with it), pins and files."""
-    stop_agent(rec)
+    stop(rec, timeout=10.0)
     netns.delete(lay.node_netns(k))
     if netns.exists(lay.underlay_netns):
         run(["ip", "link", "del", lay.underlay_port(k)], netns=lay.underlay_netns, check=False)
