@@ -627,6 +627,140 @@ static void tls_token_rotation(void **state)
 	sl_k8s_client_free(admin);
 }
 
+/* timeoutSeconds ends a watch cleanly: watch again from the same point, no relist, no failure */
+static void watch_timeout_rewatches(void **state)
+{
+	struct sl_k8s_client_opts o = fast;
+	struct sl_k8s_client *c, *admin = client_for(&srv_plain, NULL);
+	struct sl_k8s_informer_stats st;
+	struct sl_k8s_informer *inf;
+	struct rec r = {0};
+
+	(void)state;
+	o.watch_timeout_s = 1;
+	c = client_for(&srv_plain, &o);
+	make_ns(admin, "tmo");
+	inf = sl_k8s_informer_new(c, "/api/v1/namespaces/tmo/pods", NULL, NULL, &rec_ops, &r);
+	assert_int_equal(sl_k8s_informer_start(inf), 0);
+	assert_true(RUN_UNTIL(c, 5000, (sl_k8s_informer_stats(inf, &st), st.watches >= 3)));
+	sl_k8s_informer_stats(inf, &st);
+	assert_int_equal(st.lists, 1);
+	assert_int_equal(st.failures, 0);
+	WAIT_WATCHING(c, inf);
+	pod(admin, "tmo", "still-seen", NULL);
+	assert_true(RUN_UNTIL(c, 5000, strstr(r.log, "add still-seen;")));
+	sl_k8s_client_free(c);
+	sl_k8s_client_free(admin);
+}
+
+/* Idle with a watch open (bookmarks every 0.3 s): the loop sleeps; a busy loop would wake
+ * thousands of times. Also a burst of events (several per chunk) all arrive. */
+static void idle_loop_sleeps_and_burst(void **state)
+{
+	struct sl_k8s_client *c = client_for(&srv_plain, &fast),
+			     *admin = client_for(&srv_plain, NULL);
+	struct sl_k8s_informer *inf;
+	struct rec r = {0};
+	int64_t end;
+	int wakeups = 0;
+	char name[32];
+
+	(void)state;
+	make_ns(admin, "idle");
+	inf = sl_k8s_informer_new(c, "/api/v1/namespaces/idle/pods", NULL, NULL, &rec_ops, &r);
+	assert_int_equal(sl_k8s_informer_start(inf), 0);
+	assert_true(RUN_UNTIL(c, 5000, sl_k8s_informer_synced(inf)));
+	WAIT_WATCHING(c, inf);
+	for (end = sl_k8s_now_ms() + 1000; sl_k8s_now_ms() < end; wakeups++)
+		assert_int_equal(sl_k8s_client_run(c, 1000), 0);
+	print_message("idle: %d wakeups in 1 s\n", wakeups);
+	assert_in_range(wakeups, 1, 40);
+
+	for (int i = 0; i < 60; i++) {
+		snprintf(name, sizeof(name), "burst%d", i);
+		pod(admin, "idle", name, NULL);
+	}
+	assert_true(RUN_UNTIL(c, 8000, r.adds == 60));
+	assert_int_equal(sl_k8s_informer_count(inf), 60);
+	sl_k8s_client_free(c);
+	sl_k8s_client_free(admin);
+}
+
+struct chain {
+	struct sl_k8s_client *c;
+	struct sl_k8s_informer *pods;
+	struct rec pod_rec;
+};
+
+static void start_pods_on_synced(struct sl_k8s_informer *inf, void *ud)
+{
+	struct chain *ch = ud;
+
+	(void)inf;
+	if (ch->pods)
+		return;
+	/* from inside a callback: allowed, the start is deferred to the loop */
+	ch->pods = sl_k8s_informer_new(ch->c, "/api/v1/pods", NULL, NULL, &rec_ops, &ch->pod_rec);
+	assert_non_null(ch->pods);
+	assert_int_equal(sl_k8s_informer_start(ch->pods), 0);
+}
+
+static void informer_started_from_callback(void **state)
+{
+	static const struct sl_k8s_informer_ops ns_ops = {.on_synced = start_pods_on_synced};
+	struct chain ch = {0};
+	struct sl_k8s_informer *ns;
+
+	(void)state;
+	ch.c = client_for(&srv_plain, &fast);
+	ns = sl_k8s_informer_new(ch.c, "/api/v1/namespaces", NULL, NULL, &ns_ops, &ch);
+	assert_int_equal(sl_k8s_informer_start(ns), 0);
+	assert_int_equal(sl_k8s_informer_start(ns), -EALREADY);
+	assert_true(RUN_UNTIL(ch.c, 5000, ch.pods && sl_k8s_informer_synced(ch.pods)));
+	assert_true(sl_k8s_informer_count(ch.pods) > 0);
+	sl_k8s_informer_free(ch.pods); /* explicitly, before the client */
+	sl_k8s_client_free(ch.c);
+}
+
+/* In-cluster configuration against the TLS server: env + a service-account directory. */
+static void in_cluster_config(void **state)
+{
+	char sa[600], path[700], *port, *pem;
+	struct sl_k8s_config *cfg, *kc;
+	struct sl_k8s_client *c;
+	struct sl_k8s_informer *inf;
+	struct rec r = {0};
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(sl_k8s_config_from_kubeconfig(srv_tls.kubeconfig, NULL, &kc), 0);
+	port = strrchr(kc->server, ':') + 1;
+	snprintf(sa, sizeof(sa), "%s/sa", dir);
+	assert_int_equal(mkdir(sa, 0700), 0);
+	snprintf(path, sizeof(path), "%s/ca.crt", sa);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	pem = strndup(kc->ca_data.data, kc->ca_data.len);
+	fputs(pem, f);
+	fclose(f);
+	free(pem);
+	snprintf(path, sizeof(path), "%s/token", sa);
+	put(path, ADMIN_TOKEN "\n");
+	setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1", 1);
+	setenv("KUBERNETES_SERVICE_PORT", port, 1);
+	assert_int_equal(sl_k8s_config_in_cluster(sa, &cfg), 0);
+	unsetenv("KUBERNETES_SERVICE_HOST");
+	unsetenv("KUBERNETES_SERVICE_PORT");
+	assert_string_equal(sl_k8s_config_server(cfg), kc->server);
+	sl_k8s_config_free(kc);
+	c = sl_k8s_client_new(cfg, &fast);
+	inf = sl_k8s_informer_new(c, "/api/v1/namespaces", NULL, NULL, &rec_ops, &r);
+	assert_int_equal(sl_k8s_informer_start(inf), 0);
+	assert_true(RUN_UNTIL(c, 5000, sl_k8s_informer_synced(inf)));
+	assert_non_null(sl_k8s_informer_get(inf, NULL, "kube-node-lease"));
+	sl_k8s_client_free(c);
+}
+
 static void tls_wrong_ca_refused(void **state)
 {
 	struct sl_k8s_client *c;
@@ -699,10 +833,21 @@ static void on_signal(int sig)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(get_and_paginated_list), T(informer_list_and_watch), T(gone_event_relist),
-	    T(gone_http_relist),       T(gone_on_live_watch),	   T(dropped_watch_reconnects),
-	    T(stalled_watch_detected), T(oversized_event_relists), T(server_restart),
-	    T(tls_token_rotation),     T(tls_wrong_ca_refused),
+	    T(get_and_paginated_list),
+	    T(informer_list_and_watch),
+	    T(gone_event_relist),
+	    T(gone_http_relist),
+	    T(gone_on_live_watch),
+	    T(dropped_watch_reconnects),
+	    T(stalled_watch_detected),
+	    T(oversized_event_relists),
+	    T(server_restart),
+	    T(tls_token_rotation),
+	    T(tls_wrong_ca_refused),
+	    T(watch_timeout_rewatches),
+	    T(idle_loop_sleeps_and_burst),
+	    T(informer_started_from_callback),
+	    T(in_cluster_config),
 	};
 	int failed, total = (int)(sizeof(tests) / sizeof(tests[0]));
 	char tokfile[600];
