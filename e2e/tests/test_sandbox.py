@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import stat
+import subprocess
 import sys
 import tempfile
 
@@ -72,6 +73,15 @@ def nodes(t, sb):
     t.check(sb.probe("x/b", "x/a", 0, "icmp"), "x/b (node-2) -> x/a (node-1) icmp")
     p = sb.run("exec", "node-1", "--", "ip", "route", "get", "1.1.1.1", check=False)
     t.check(p.returncode != 0, "no route out of the sandbox", p.stdout.strip())
+    root_links = subprocess.run(["ip", "-o", "link", "show"], text=True,
+                                stdout=subprocess.PIPE).stdout
+    root_routes = subprocess.run(["ip", "route", "show", "table", "all"], text=True,
+                                 stdout=subprocess.PIPE).stdout
+    ours = [p["hostIfname"] for p in sb.state()["pods"].values()] + ["br-underlay", "to-node-1"]
+    t.check(not [n for n in ours if f" {n}:" in root_links or f" {n}@" in root_links],
+            "no sandbox link in the machine's own namespace")
+    t.check("10.244." not in root_routes and "10.200.0." not in root_routes,
+            "no sandbox route in the machine's own namespace")
     out = sb.run("node", "add").stdout.strip()
     t.check(out == "node-3", "node add: node-3", out)
     sb.run("pod", "add", "y/c", "--node", "3", "--port", "80/tcp")
