@@ -27,7 +27,8 @@ Layout (prefix P, default "slsb"; node K = 1..N):
 Environment:
   SLUICE_SANDBOX_DIR     the sandbox's directory (tests give each run its own)
   SLUICE_SANDBOX_PREFIX  name prefix of its namespaces and pin directory (a-z0-9, no '-')
-  SLUICE_BUILD           meson build directory with agent/ and cni/ (default <repo>/build)
+  SLUICE_BUILD           meson build directory with agent/ and cni/ (default: the one the
+                         sandbox was brought up with, else <repo>/build)
   SLUICE_AGENT_LOG_LEVEL the agents' --log-level (default info)
 
 Exit status: 0 success, 1 failure (for probe: no answer), 2 usage error or bad input.
