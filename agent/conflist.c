@@ -41,8 +41,8 @@ cJSON *sl_conflist_build(const struct sl_config *c)
 
 int sl_conflist_write(const struct sl_config *c, char *path, size_t pathlen)
 {
+	char *s, *old;
 	cJSON *o;
-	char *s;
 	int err;
 
 	snprintf(path, pathlen, "%s/%s", c->cni_conf_dir, SL_CONFLIST_NAME);
@@ -54,7 +54,15 @@ int sl_conflist_write(const struct sl_config *c, char *path, size_t pathlen)
 	cJSON_Delete(o);
 	if (!s)
 		return -ENOMEM;
+	/* Unchanged content is not rewritten: runtimes reload the network on every change. */
+	old = sl_read_file(path, 1 << 20, NULL);
+	if (old && !strcmp(old, s)) {
+		err = 0;
+		goto out;
+	}
 	err = sl_write_file_atomic(path, s, strlen(s), 0644);
+out:
+	free(old);
 	free(s);
 	return err;
 }

@@ -74,6 +74,23 @@ void sl_format_mac(const uint8_t m[6], char out[18])
 	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 }
 
+bool sl_valid_dns_name(const char *s, bool subdomain)
+{
+	size_t n = strlen(s);
+
+	/* RFC 1123 label (namespaces) or subdomain (pods): [a-z0-9] at both ends. */
+	if (n < 1 || n > (subdomain ? 253 : 63))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+
+		if (!alnum && (i == 0 || i == n - 1 || (c != '-' && !(subdomain && c == '.'))))
+			return false;
+	}
+	return true;
+}
+
 static bool printable(const char *s)
 {
 	for (; *s; s++)
@@ -197,12 +214,28 @@ int sl_ep_from_json(const cJSON *o, bool with_id, struct sl_ep *ep, char *err, s
 		ret = -EINVAL;
 		goto fail;
 	}
-	ret = get_str(o, "namespace", false, 253, &ep->k8s_namespace, err, errlen);
+	ret = get_str(o, "namespace", false, 63, &ep->k8s_namespace, err, errlen);
 	if (ret)
 		goto fail;
+	if (ep->k8s_namespace[0] && !sl_valid_dns_name(ep->k8s_namespace, false)) {
+		snprintf(
+		    err, errlen,
+		    "namespace: '%s' is not a valid namespace name (lowercase letters, digits, "
+		    "'-'; 1..63 characters)",
+		    ep->k8s_namespace);
+		ret = -EINVAL;
+		goto fail;
+	}
 	ret = get_str(o, "pod", false, 253, &ep->pod, err, errlen);
 	if (ret)
 		goto fail;
+	if (ep->pod[0] && !sl_valid_dns_name(ep->pod, true)) {
+		snprintf(err, errlen,
+			 "pod: '%s' is not a valid pod name (lowercase letters, digits, '-', '.')",
+			 ep->pod);
+		ret = -EINVAL;
+		goto fail;
+	}
 	ret = get_str(o, "podUID", false, 128, &ep->pod_uid, err, errlen);
 	if (ret)
 		goto fail;

@@ -51,6 +51,8 @@ bool sl_ep_equal(const struct sl_ep *a, const struct sl_ep *b);
 /* Validators of single fields, shared with the API's del/get (0 or -EINVAL). */
 int sl_valid_container_id(const char *s);
 int sl_valid_ifname(const char *s);
+/* Kubernetes names: an RFC 1123 label (namespaces), or subdomain (pods) when subdomain. */
+bool sl_valid_dns_name(const char *s, bool subdomain);
 int sl_parse_mac(const char *s, uint8_t mac[6]);
 void sl_format_mac(const uint8_t mac[6], char out[18]);
 

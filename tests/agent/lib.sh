@@ -54,6 +54,8 @@ cleanup() {
 	stop_agent KILL
 	ip netns del "$NS" 2>/dev/null
 	if mountpoint -q "$BPFFS" 2>/dev/null; then umount "$BPFFS"; fi
+	case $BPFFS in /sys/fs/bpf/slt-ag-*) rm -rf "$BPFFS" ;; esac
+	if mountpoint -q "$T/bpffs" 2>/dev/null; then umount "$T/bpffs"; fi
 	rm -rf "$T"
 	exit $rc
 }

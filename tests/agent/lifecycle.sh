@@ -87,4 +87,19 @@ rc=0
 stop_agent INT || rc=$?
 expect_eq "SIGINT exits 0" "$rc" 0
 
+# A pin dir under /sys/fs/bpf: bpffs is mounted on /sys/fs/bpf itself when it has none (what
+# a fresh machine looks like), never on the pin dir.
+SYSPIN=/sys/fs/bpf/slt-ag-$ID
+BPFFS_SAVED=$BPFFS
+BPFFS=$SYSPIN
+rm -f "$CNI/10-sluice.conflist"
+check "agent starts with --bpffs under /sys/fs/bpf" start_agent
+expect_eq "/sys/fs/bpf is a bpffs" "$(stat -f -c %T /sys/fs/bpf)" bpf_fs
+check "no bpffs mounted on the pin dir itself" sh -c "! mountpoint -q $SYSPIN"
+check "pins under /sys/fs/bpf" test -e "$SYSPIN/v1/sl_from_pod" -a -e "$SYSPIN/v1/sl_endpoints"
+expect_match "conflist names that bpffs" "$(cat "$CNI/10-sluice.conflist")" "\"bpffs\":.*\"$SYSPIN\""
+stop_agent TERM
+rm -rf "$SYSPIN"
+BPFFS=$BPFFS_SAVED
+
 finish

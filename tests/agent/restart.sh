@@ -24,12 +24,15 @@ ct_map=$(map_id sl_counters)
 prog1=$(bpftool -j prog show pinned "$BPFFS/v1/sl_from_pod" | jget id)
 
 # Plain restart: everything as it was.
+conf_ino=$(stat -c %i "$CNI/10-sluice.conflist")
 check "SIGTERM exits 0" stop_agent TERM
 expect_eq "entries stay while the agent is down" "$(map_entry 10.77.0.5)" "1 ${V1[1]} 1"
 check "agent restarts" start_agent
 expect_eq "sl_endpoints map reused (same id)" "$(map_id sl_endpoints)" "$ep_map"
 expect_eq "sl_counters map reused (same id)" "$(map_id sl_counters)" "$ct_map"
 expect_eq "endpoints recovered" "$(api '{"op":"status"}' | jget endpoints)" 3
+expect_eq "unchanged conflist not rewritten (same inode)" \
+	"$(stat -c %i "$CNI/10-sluice.conflist")" "$conf_ino"
 expect_eq "entry kept" "$(map_entry 10.77.0.6)" "2 ${V2[1]} 1"
 r=$(api '{"op":"endpoint_get","containerID":"c3","ifname":"eth0"}')
 expect_eq "state restored (id)" "$(printf '%s' "$r" | jget endpoint.id)" 3

@@ -218,6 +218,11 @@ static void endpoint_json(void **state)
 	    {"hostMac", "\"zz:00:00:00:00:01\""},
 	    {"pod", "\"a\\nb\""},
 	    {"namespace", "[]"},
+	    {"namespace", "\"Default\""},
+	    {"namespace", "\"a.b\""},
+	    {"namespace", "\"-a\""},
+	    {"pod", "\"a_b\""},
+	    {"pod", "\"a.\""},
 	};
 	struct sl_ep ep;
 	char mac[18];
@@ -229,6 +234,10 @@ static void endpoint_json(void **state)
 	assert_int_equal(ep.ip, inet_addr("10.244.1.5"));
 	sl_format_mac(ep.host_mac, mac);
 	assert_string_equal(mac, "aa:bb:cc:dd:ee:fe");
+	sl_ep_clear(&ep);
+	assert_int_equal(ep_with("pod", "\"web-0.x\"", &ep), 0);
+	sl_ep_clear(&ep);
+	assert_int_equal(ep_with("namespace", NULL, &ep), 0); /* optional: podman sends none */
 	sl_ep_clear(&ep);
 	assert_int_equal(ep_with("podUID", NULL, &ep), 0); /* optional */
 	assert_string_equal(ep.pod_uid, "");
