@@ -305,6 +305,13 @@ static int kc_cluster(struct kc *k, const char *name, struct sl_k8s_config *cfg)
 		       k->path, where, insecure);
 		return -EINVAL;
 	}
+	for (unsigned i = 0; i < 2; i++) {
+		static const char *const ignored[] = {"tls-server-name", "proxy-url"};
+
+		if (ymap_get(k, cl, ignored[i]))
+			pr_warn("kubeconfig %s: %s.%s: not supported, ignored", k->path, where,
+				ignored[i]);
+	}
 	err = kc_file_or_data(k, cl, where, "certificate-authority", &cfg->ca_file, &cfg->ca_data);
 	if (err)
 		return err;

@@ -207,6 +207,24 @@ static void kc_context_override_and_insecure(void **state)
 	sl_k8s_config_free(cfg);
 }
 
+/* kubectl config view --flatten -o json: JSON is YAML */
+static void kc_json(void **state)
+{
+	struct sl_k8s_config *cfg;
+
+	(void)state;
+	put("kc.json", "{\"apiVersion\":\"v1\",\"kind\":\"Config\",\"current-context\":\"j\","
+		       "\"contexts\":[{\"name\":\"j\",\"context\":{\"cluster\":\"jc\","
+		       "\"user\":\"ju\"}}],\"clusters\":[{\"name\":\"jc\",\"cluster\":{"
+		       "\"server\":\"https://json:6443\",\"tls-server-name\":\"x\"}}],"
+		       "\"users\":[{\"name\":\"ju\",\"user\":{\"token\":\"" SECRET "\"}}]}");
+	assert_int_equal(sl_k8s_config_from_kubeconfig(path_of("kc.json"), NULL, &cfg), 0);
+	assert_string_equal(cfg->server, "https://json:6443");
+	assert_string_equal(cfg->token.value, SECRET);
+	assert_non_null(strstr(logged(), "tls-server-name: not supported, ignored"));
+	sl_k8s_config_free(cfg);
+}
+
 struct bad_case {
 	const char *cluster, *user;
 	int err;
@@ -395,6 +413,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(kc_token_file, log_setup, log_teardown),
 	    cmocka_unit_test_setup_teardown(kc_context_override_and_insecure, log_setup,
 					    log_teardown),
+	    cmocka_unit_test_setup_teardown(kc_json, log_setup, log_teardown),
 	    cmocka_unit_test_setup_teardown(kc_errors, log_setup, log_teardown),
 	    cmocka_unit_test_setup_teardown(kc_structure_errors, log_setup, log_teardown),
 	    cmocka_unit_test_setup_teardown(in_cluster, log_setup, log_teardown),
