@@ -761,6 +761,43 @@ static void in_cluster_config(void **state)
 	sl_k8s_client_free(c);
 }
 
+static void drop_spec(cJSON *obj, void *ud)
+{
+	(void)ud;
+	cJSON_DeleteItemFromObject(obj, "spec");
+}
+
+/* A label selector (objects leaving it arrive as DELETED) and a transform (trims what is
+ * cached, in lists and in watch events alike). */
+static void selector_and_transform(void **state)
+{
+	struct sl_k8s_informer_ops ops = rec_ops;
+	struct sl_k8s_client *c = client_for(&srv_plain, &fast),
+			     *admin = client_for(&srv_plain, NULL);
+	struct sl_k8s_informer *inf;
+	struct rec r = {0};
+
+	(void)state;
+	ops.transform = drop_spec;
+	make_ns(admin, "sel");
+	pod(admin, "sel", "in1", "\"v\":\"in\"");
+	pod(admin, "sel", "out1", "\"v\":\"out\"");
+	inf = sl_k8s_informer_new(c, "/api/v1/pods", "v=in", "metadata.namespace=sel", &ops, &r);
+	assert_int_equal(sl_k8s_informer_start(inf), 0);
+	assert_true(RUN_UNTIL(c, 5000, sl_k8s_informer_synced(inf)));
+	assert_int_equal(sl_k8s_informer_count(inf), 1);
+	assert_null(cJSON_GetObjectItem(sl_k8s_informer_get(inf, "sel", "in1"), "spec"));
+	WAIT_WATCHING(c, inf);
+	relabel(admin, "sel", "out1", "in");
+	assert_true(RUN_UNTIL(c, 5000, strstr(r.log, "add out1;")));
+	assert_null(cJSON_GetObjectItem(sl_k8s_informer_get(inf, "sel", "out1"), "spec"));
+	relabel(admin, "sel", "in1", "out");
+	assert_true(RUN_UNTIL(c, 5000, strstr(r.log, "delete in1;")));
+	assert_int_equal(sl_k8s_informer_count(inf), 1);
+	sl_k8s_client_free(c);
+	sl_k8s_client_free(admin);
+}
+
 static void tls_wrong_ca_refused(void **state)
 {
 	struct sl_k8s_client *c;
@@ -848,6 +885,7 @@ int main(void)
 	    T(idle_loop_sleeps_and_burst),
 	    T(informer_started_from_callback),
 	    T(in_cluster_config),
+	    T(selector_and_transform),
 	};
 	int failed, total = (int)(sizeof(tests) / sizeof(tests[0]));
 	char tokfile[600];
