@@ -219,8 +219,17 @@ static int kc_data(struct kc *k, const char *where, const char *b64, struct sl_k
 {
 	int err = base64_decode(b64, out);
 
-	if (err == -EINVAL)
+	if (err == -EINVAL) {
 		pr_err("kubeconfig %s: %s: not valid base64", k->path, where);
+		return err;
+	}
+	if (!err && !memmem(out->data, out->len, "-----BEGIN ", 11)) {
+		pr_err("kubeconfig %s: %s: not base64 of a PEM block", k->path, where);
+		free(out->data);
+		out->data = NULL;
+		out->len = 0;
+		return -EINVAL;
+	}
 	return err;
 }
 

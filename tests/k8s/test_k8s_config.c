@@ -130,19 +130,20 @@ static void kc_data_fields(void **state)
 	struct sl_k8s_config *cfg;
 
 	(void)state;
-	/* "CA-PEM" "CERT-PEM" "KEY-PEM" in base64, the last with a line break */
-	assert_int_equal(load("    server: https://h\n"
-			      "    certificate-authority-data: Q0EtUEVN\n",
-			      "    client-certificate-data: Q0VSVC1QRU0=\n"
-			      "    client-key-data: |\n      S0VZ\n      LVBFTQ==\n",
-			      &cfg),
-			 0);
-	assert_int_equal(cfg->ca_data.len, 6);
-	assert_memory_equal(cfg->ca_data.data, "CA-PEM", 6);
-	assert_int_equal(cfg->cert_data.len, 8);
-	assert_memory_equal(cfg->cert_data.data, "CERT-PEM", 8);
-	assert_int_equal(cfg->key_data.len, 7);
-	assert_memory_equal(cfg->key_data.data, "KEY-PEM", 7);
+	/* PEM headers in base64, the key's with a line break inside */
+	assert_int_equal(
+	    load("    server: https://h\n"
+		 "    certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCkNBCg==\n",
+		 "    client-certificate-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCkNFUlQK\n"
+		 "    client-key-data: |\n      LS0tLS1CRUdJTiBQUklW\n      "
+		 "QVRFIEtFWS0tLS0tCktFWQo=\n",
+		 &cfg),
+	    0);
+	assert_int_equal(cfg->ca_data.len, 31);
+	assert_memory_equal(cfg->ca_data.data, "-----BEGIN CERTIFICATE-----\nCA\n", 31);
+	assert_int_equal(cfg->cert_data.len, 33);
+	assert_int_equal(cfg->key_data.len, 32);
+	assert_memory_equal(cfg->key_data.data, "-----BEGIN PRIVATE KEY-----\nKEY\n", 32);
 	sl_k8s_config_free(cfg);
 }
 
@@ -244,8 +245,10 @@ static void kc_errors(void **state)
 	    {"    server: https://h\n    insecure-skip-tls-verify: maybe\n", "    {}\n", -EINVAL,
 	     "insecure-skip-tls-verify: \"maybe\" is not a boolean"},
 	    {"    server: https://h\n    insecure-skip-tls-verify: true\n"
-	     "    certificate-authority-data: Q0EtUEVN\n",
+	     "    certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==\n",
 	     "    {}\n", -EINVAL, "with insecure-skip-tls-verify is not allowed"},
+	    {"    server: https://h\n    certificate-authority-data: Q0EtUEVN\n", "    {}\n",
+	     -EINVAL, "certificate-authority-data: not base64 of a PEM block"},
 	    {"    server: https://h\n", "    exec: {command: aws}\n", -ENOTSUP,
 	     "users[u1].user.exec: not supported"},
 	    {"    server: https://h\n", "    tokenFile: missing-token\n", -ENOENT,
