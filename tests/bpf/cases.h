@@ -74,14 +74,14 @@ struct tcase {
 		.eth_type = ETH_P_ARP, .smac = mac_a, .src = s, .dst = "169.254.1.1", .sha = sha_ \
 	}
 
-static struct sl_addr v4(const char *ip)
+static inline struct sl_addr v4(const char *ip)
 {
 	struct sl_addr a = {.w = {0, 0, htonl(0xffff), pkt_ip(ip)}};
 
 	return a;
 }
 
-static int on_event(void *ctx, void *data, size_t len)
+static inline int on_event(void *ctx, void *data, size_t len)
 {
 	(void)ctx;
 	if (len >= sizeof(last_ev)) {
@@ -92,7 +92,7 @@ static int on_event(void *ctx, void *data, size_t len)
 }
 
 /* A private netns with a veth pair, the skeleton loaded there with cfg, the event reader. */
-static int setup(const struct sl_cfg *cfg)
+static inline int setup(const struct sl_cfg *cfg)
 {
 	static const char *names[] = {"slt-dp-a", "slt-dp-b"};
 	int err = enter_netns();
@@ -123,13 +123,13 @@ static int setup(const struct sl_cfg *cfg)
 	return 0;
 }
 
-static void teardown(void)
+static inline void teardown(void)
 {
 	ring_buffer__free(events);
 	datapath_bpf__destroy(skel);
 }
 
-static int add_endpoint(const char *ip, int iface, const uint8_t *mac, const uint8_t *host,
+static inline int add_endpoint(const char *ip, int iface, const uint8_t *mac, const uint8_t *host,
 			__u32 flags, __u32 ep_id, __u32 pol_egress, __u32 pol_ingress)
 {
 	struct sl_endpoint ep = {.ep_id = ep_id,
@@ -149,7 +149,7 @@ static int add_endpoint(const char *ip, int iface, const uint8_t *mac, const uin
 }
 
 /* Run one packet; out receives the packet as the program left it. Returns the verdict. */
-static int run_pkt(int prog, int iface, const struct pkt *in, struct pkt *out)
+static inline int run_pkt(int prog, int iface, const struct pkt *in, struct pkt *out)
 {
 	struct __sk_buff ctx = {.ifindex = ifidx[iface]};
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in->data, .data_size_in = in->len,
@@ -164,7 +164,7 @@ static int run_pkt(int prog, int iface, const struct pkt *in, struct pkt *out)
 	return o.retval;
 }
 
-static void run_case(const struct tcase *c)
+static inline void run_case(const struct tcase *c)
 {
 	struct pkt in, out = {0};
 	long long before, also_before = 0;
