@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# test_client.sh - a real client no one here wrote drives the plugin: podman 4.3 (CNI backend,
-# libcni 1.1.2) with its own config, storage and network-config dirs, running inside the test
-# node netns against the conflist the agent wrote. podman probes VERSION, calls ADD on run and
-# DEL on stop (it never calls CHECK); we check what it got and that nothing is left.
+# test_client.sh - real clients no one here wrote drive the plugin, inside the test node netns,
+# against the conflist the agent wrote:
+#  - podman 4.3 (CNI backend, libcni 1.1.2) with its own config, storage and network-config
+#    dirs: it probes VERSION, calls ADD on run and DEL on stop (it never calls CHECK);
+#  - libcni itself (Debian's golang-github-appc-cni-dev, built offline in GOPATH mode behind a
+#    thin command line, libcni-driver/main.go) for ADD, CHECK (with its cached prevResult),
+#    DEL and DEL again.
 . "$(dirname "$0")/lib.sh"
 PAUSE=$BUILD/tests/cni/sl-test-pause
 
@@ -84,3 +87,40 @@ check "... and its endpoint" bash -c "python3 $CNITEST agent $T/state/agent.sock
 pm rm -f -t 0 "$P-c1" "$P-c2" >/dev/null 2>&1
 check "podman rm: nothing left" nothing_left
 check "our plugin, not another, did the work (its log has podman's ADDs)" grep -q "ADD $ID2/eth0" "$T/sluice.log"
+
+# --- libcni: ADD, CHECK, DEL through the library runtimes embed
+if ! command -v go >/dev/null || [ ! -d /usr/share/gocode/src/github.com/containernetworking/cni/libcni ]; then
+	echo "skip libcni part: golang-go and golang-github-appc-cni-dev are not installed (make deps)"
+	exit
+fi
+mkdir -p "$T/gopath/src/libcni-driver" "$T/cnicache"
+cp "$TESTS/libcni-driver/main.go" "$T/gopath/src/libcni-driver/"
+check "libcni-driver builds offline against Debian's libcni" env GO111MODULE=off \
+	GOPATH="$T/gopath:/usr/share/gocode" GOCACHE="$T/gocache" GOFLAGS= \
+	go build -o "$T/libcni-driver" libcni-driver
+lc() { # CMD ID NETNS: libcni-driver in the node; OUT/RC
+	OUT=$(nsenter --net="/run/netns/$NODE" env CNI_PATH="$CNI_PATH_DIRS" CNI_CACHE_DIR="$T/cnicache" \
+		CNI_ARGS_EXTRA="K8S_POD_NAMESPACE=lc;K8S_POD_NAME=$2" \
+		"$T/libcni-driver" "$1" "$T/podman-net/10-sluice.conflist" "$2" "$3" eth0 2>"$T/lc.err")
+	RC=$?
+	ERR=$(cat "$T/lc.err")
+}
+add_pod_ns l1
+lc validate x "$(pod_ns l1)"
+check "libcni validates the conflist (VERSION of sluice and host-local)" test "$RC" = 0
+lc add l1 "$(pod_ns l1)"
+check "libcni ADD" test "$RC" = 0
+printf '%s\n' "$OUT" >"$T/l1.json"
+LIP=$(jget "$T/l1.json" ips.0.address | cut -d/ -f1)
+check "libcni parsed the result: eth0 at interface 1 with our address" test \
+	"$(jget "$T/l1.json" interfaces.1.name)/$(jget "$T/l1.json" ips.0.interface)/${LIP%.*}" = "eth0/1/${CIDR%.*}"
+lc check l1 "$(pod_ns l1)"
+check "libcni CHECK right after ADD (cached prevResult)" test "$RC" = 0
+ip -n "$P-l1" addr del "$LIP/32" dev eth0
+lc check l1 "$(pod_ns l1)"
+check "libcni CHECK reports our drift message" bash -c "[ $RC != 0 ] && grep -q 'address $LIP/32 missing' <<<'$ERR'"
+lc del l1 "$(pod_ns l1)"
+check "libcni DEL" test "$RC" = 0
+lc del l1 ""
+check "libcni DEL again, empty netns, no cached result" test "$RC" = 0
+check "nothing left after libcni" nothing_left
