@@ -35,6 +35,9 @@ struct sl_mode_ops {
 };
 
 extern const struct sl_mode_ops sl_mode_standalone;
+/* Defined by agent/k8s_*.c when linked (main.c picks it when --kubeconfig or
+ * KUBERNETES_SERVICE_HOST is given); weak until then. */
+extern const struct sl_mode_ops sl_mode_kubernetes;
 
 struct sl_agent {
 	const struct sl_config *cfg;

@@ -172,6 +172,14 @@ static bool peer_allowed(int fd)
 	return cr.uid == 0 || cr.uid == geteuid();
 }
 
+/* An answer from the accept thread: never blocks (a client that does not read loses it). */
+static void busy_answer(int fd, const char *s)
+{
+	if (send(fd, s, strlen(s), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		pr_debug("api: immediate answer: %s", strerror(errno));
+	close(fd);
+}
+
 static void *accept_loop(void *arg)
 {
 	struct pollfd p[2] = {{.fd = srv.listen_fd, .events = POLLIN},
@@ -202,19 +210,15 @@ static void *accept_loop(void *arg)
 			continue;
 		}
 		if (!peer_allowed(fd)) {
-			reply(fd, sl_api_err(SL_AGENT_CODE_INVALID, "permission denied"));
-			close(fd);
+			busy_answer(fd,
+				    "{\"ok\":false,\"code\":7,\"error\":\"permission denied\"}\n");
 			continue;
 		}
 		pthread_mutex_lock(&srv.lock);
 		if (srv.active >= SL_API_MAX_CLIENTS) {
 			pthread_mutex_unlock(&srv.lock);
-			/* Non-blocking: a client that does not read loses only its answer. */
-			char *s =
-			    "{\"ok\":false,\"code\":11,\"error\":\"agent busy, try again\"}\n";
-			if (send(fd, s, strlen(s), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-				pr_debug("api: busy answer: %s", strerror(errno));
-			close(fd);
+			busy_answer(fd, "{\"ok\":false,\"code\":11,\"error\":\"agent busy, try "
+					"again\"}\n");
 			continue;
 		}
 		srv.active++;

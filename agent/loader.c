@@ -205,6 +205,11 @@ fail:
 	return err;
 }
 
+struct bpf_object *sl_datapath_obj(const struct sl_datapath *dp)
+{
+	return dp->skel ? dp->skel->obj : NULL;
+}
+
 void sl_datapath_close(struct sl_datapath *dp)
 {
 	/* Destroying the skeleton closes fds only: no links are held, pins keep everything. */

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 struct datapath_bpf;
+struct bpf_object;
 
 struct sl_datapath {
 	struct datapath_bpf *skel;
@@ -32,6 +33,8 @@ int sl_bpffs_ensure(const char *root);
 /* Mount if needed, load (reusing pinned maps), pin programs (atomic replace). policy: enforce
  * endpoint policy (off in standalone mode: routing and anti-spoofing only). 0 or -errno. */
 int sl_datapath_load(struct sl_datapath *dp, const char *root, bool policy);
+/* The loaded object (for agent/dp_maps.c's sl_dp_maps_from_obj()); NULL before load. */
+struct bpf_object *sl_datapath_obj(const struct sl_datapath *dp);
 /* Close our fds; pins, maps and attached programs stay. */
 void sl_datapath_close(struct sl_datapath *dp);
 

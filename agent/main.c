@@ -30,11 +30,16 @@
 
 static struct sl_agent agent = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-/* Kubernetes mode is agent/k8s_*.c's (issue 5); until it exists, say so plainly. */
+/* Kubernetes mode is agent/k8s_*.c's (issue 5): linked in through agent_k8s_srcs in
+ * agent/meson.build, it defines sl_mode_kubernetes; until then, say so plainly. */
+extern const struct sl_mode_ops sl_mode_kubernetes __attribute__((weak));
+
 static const struct sl_mode_ops *pick_mode(const struct sl_config *c)
 {
 	if (sl_config_mode(c) == SL_MODE_STANDALONE)
 		return &sl_mode_standalone;
+	if (&sl_mode_kubernetes)
+		return &sl_mode_kubernetes;
 	fprintf(stderr,
 		"sluice-agent: %s: Kubernetes mode is not available yet (it arrives with issue "
 		"5); run standalone without --kubeconfig and KUBERNETES_SERVICE_HOST, with "
