@@ -13,7 +13,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import errors, selectors, yamlmini
+from . import errors, protobuf, selectors, yamlmini
 from .resources import dumps
 from .store import ERROR
 
@@ -253,6 +253,11 @@ class Handler(BaseHTTPRequestHandler):
     def _decode(self, raw, ctype):
         if not raw.strip():
             raise errors.bad_request("the request body is empty")
+        if ctype.startswith("application/vnd.kubernetes.protobuf"):
+            try:
+                return protobuf.decode(raw)
+            except (protobuf.ProtoError, ValueError, KeyError) as e:
+                raise errors.ApiError(415, "UnsupportedMediaType", "protobuf body: %s" % e, {})
         try:
             return json.loads(raw)
         except ValueError as e:

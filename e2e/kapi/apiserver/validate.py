@@ -309,11 +309,16 @@ def check_pod_status(errs, status):
             errs.invalid("status.podIPs[0].ip", ips[0].get("ip"), "must be equal to podIP")
 
 
-def default_pod(obj):
+_WORKLOADS = {("apps", "Deployment"), ("apps", "DaemonSet"), ("apps", "StatefulSet"),
+              ("apps", "ReplicaSet"), ("batch", "Job"), ("", "ReplicationController")}
+
+
+def default_pod(obj, restart=True):
     spec = obj.setdefault("spec", {})
     if not isinstance(spec, dict):
         return
-    spec.setdefault("restartPolicy", "Always")
+    if restart:
+        spec.setdefault("restartPolicy", "Always")
     spec.setdefault("dnsPolicy", "ClusterFirst")
     spec.setdefault("schedulerName", "default-scheduler")
     spec.setdefault("terminationGracePeriodSeconds", 30)
@@ -356,9 +361,15 @@ def apply_defaults(rtype, obj, defaults=True):
         status = obj.get("status") if isinstance(obj.get("status"), dict) else {}
         status.setdefault("phase", "Active")
         obj["status"] = status
+    if rtype.group == "" and rtype.kind == "Secret" and not obj.get("type"):
+        obj["type"] = "Opaque"
     if not defaults:
         return
     if rtype.kind == "NetworkPolicy" and rtype.group == "networking.k8s.io":
         default_netpol(obj)
     elif rtype.kind == "Pod" and rtype.group == "":
         default_pod(obj)
+    elif (rtype.group, rtype.kind) in _WORKLOADS:
+        tmpl = (obj.get("spec") or {}).get("template")
+        if isinstance(tmpl, dict) and isinstance(tmpl.get("spec"), dict):
+            default_pod(tmpl, restart=rtype.kind != "Job")

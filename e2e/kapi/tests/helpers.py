@@ -7,6 +7,7 @@ import os
 import select
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -141,22 +142,60 @@ class Server:
         return r
 
 
+class StreamCut(ConnectionError):
+    """The watch stream ended without its terminating chunk."""
+
+
 class Watch:
-    """A watch stream read event by event (the chunked decoding is http.client's)."""
+    """A watch stream read from a raw socket, checking the wire format: HTTP/1.1 200,
+    chunked, one or more newline-terminated JSON events per chunk, a terminating chunk."""
 
     def __init__(self, server, path, timeout):
-        self.conn = server.conn(timeout)
-        h = {"Authorization": "Bearer " + server.token} if server.token else {}
-        self.conn.request("GET", path, headers=h)
-        self.resp = self.conn.getresponse()
-        self.status = self.resp.status
+        sock = socket.create_connection((server.host, server.port), timeout)
+        if server.tls:
+            ctx = ssl.create_default_context(cafile=os.path.join(server.tmp, "tls", "ca.crt"))
+            sock = ctx.wrap_socket(sock, server_hostname=server.host)
+        self.sock = sock
+        self.f = sock.makefile("rb")
+        h = "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: application/json\r\n" % (path,
+                                                                               server.host)
+        if server.token:
+            h += "Authorization: Bearer %s\r\n" % server.token
+        sock.sendall((h + "\r\n").encode())
+        status = self.f.readline().decode()
+        self.status = int(status.split()[1])
+        self.headers = {}
+        while True:
+            line = self.f.readline().decode().strip()
+            if not line:
+                break
+            k, _, v = line.partition(":")
+            self.headers[k.strip().lower()] = v.strip()
+        self.pending = []
+        self.done = False
+        if self.status == 200:
+            assert self.headers.get("transfer-encoding") == "chunked", self.headers
+            assert self.headers.get("content-type") == "application/json", self.headers
 
     def next(self):
-        """The next event as a dict, or None at the end of the stream."""
-        line = self.resp.readline()
-        if not line:
-            return None
-        return json.loads(line)
+        """The next event as a dict, or None after the terminating chunk."""
+        while not self.pending:
+            if self.done:
+                return None
+            size_line = self.f.readline()
+            if not size_line:
+                raise StreamCut("watch stream cut without a terminating chunk")
+            size = int(size_line.strip(), 16)
+            if size == 0:
+                self.f.readline()
+                self.done = True
+                return None
+            data = self.f.read(size)
+            if len(data) != size or self.f.readline() != b"\r\n":
+                raise StreamCut("watch stream cut inside a chunk")
+            assert data.endswith(b"\n"), data
+            self.pending = [json.loads(x) for x in data.split(b"\n")[:-1]]
+        return self.pending.pop(0)
 
     def next_of(self, *types):
         while True:
@@ -166,9 +205,9 @@ class Watch:
 
     def close(self):
         try:
-            self.resp.close()
+            self.f.close()
         finally:
-            self.conn.close()
+            self.sock.close()
 
 
 def read_line_until(proc, needle, timeout):
