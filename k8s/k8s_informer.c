@@ -102,8 +102,8 @@ static void fail(struct sl_k8s_informer *inf, enum step step, const char *why)
 
 	end_transfer(inf);
 	inf->st.failures++;
-	pr_warn("k8s: %s %s: %s; %s in %u ms", step == DO_LIST ? "list" : "watch", inf->path, why,
-		step == DO_LIST ? "listing again" : "watching again", delay);
+	pr_warn("k8s: %s %s: %s; %s in %u ms", inf->state == ST_LISTING ? "list" : "watch",
+		inf->path, why, step == DO_LIST ? "listing again" : "watching again", delay);
 	schedule(inf, step, delay);
 }
 
