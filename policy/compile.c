@@ -359,17 +359,39 @@ static int pitem_cmp(const void *a, const void *b)
 	return x->rule < y->rule ? -1 : x->rule > y->rule;
 }
 
-/* Sort; of equal (plen, proto, port) keep the lowest rule. */
-static void canon_items(pitem_vec *v)
+/* Which of two rules allowing the same item a portset names: the first by (namespace, name,
+ * direction, index), so that the choice does not depend on the order rules were numbered. */
+static bool rule_before(const struct sl_policy *p, __u32 a, __u32 b)
+{
+	const struct rule_slot *x = &p->rules[a], *y = &p->rules[b];
+	int c;
+
+	if (!a || !b || !x->pol || !y->pol)
+		return a > b;
+	c = strcmp(x->pol->np->ns, y->pol->np->ns);
+	if (!c)
+		c = strcmp(x->pol->np->name, y->pol->np->name);
+	if (!c)
+		c = x->dir != y->dir ? x->dir - y->dir : x->idx - y->idx;
+	return c < 0;
+}
+
+/* Sort by (plen, proto, port); of equal ones keep one rule (rule_before). */
+static void canon_items(const struct sl_policy *p, pitem_vec *v)
 {
 	size_t k = 0;
 
 	if (v->n > 1)
 		qsort(v->v, v->n, sizeof(*v->v), pitem_cmp);
 	for (size_t i = 0; i < v->n; i++) {
-		if (k && v->v[k - 1].plen == v->v[i].plen && v->v[k - 1].proto == v->v[i].proto &&
-		    v->v[k - 1].port == v->v[i].port)
+		struct pitem *last = k ? &v->v[k - 1] : NULL;
+
+		if (last && last->plen == v->v[i].plen && last->proto == v->v[i].proto &&
+		    last->port == v->v[i].port) {
+			if (rule_before(p, v->v[i].rule, last->rule))
+				last->rule = v->v[i].rule;
 			continue;
+		}
 		v->v[k++] = v->v[i];
 	}
 	v->n = k;
@@ -580,7 +602,7 @@ static void ident_items(struct sl_policy *p, const struct setx *s, const struct 
 					   s->n_ports);
 		}
 	}
-	canon_items(&p->tmp);
+	canon_items(p, &p->tmp);
 }
 
 static void set_fail(struct sl_policy *p, struct setx *s, const char *map, size_t need,
@@ -973,7 +995,7 @@ static void set_build_cidr(struct sl_policy *p, struct setx *s)
 				rule_items(p, &p->tmp, cr.v[k].r, cr.v[k].ref, hp, nhp);
 		}
 		free_ports(hp, nhp);
-		canon_items(&p->tmp);
+		canon_items(p, &p->tmp);
 		if (p->ents.count[ENT_PORTS] + p->tmp.n > p->cfg.max_ports) {
 			set_fail(p, s, "sl_ports", p->ents.count[ENT_PORTS] + p->tmp.n,
 				 p->cfg.max_ports);

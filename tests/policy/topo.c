@@ -482,6 +482,7 @@ void topo_sync(struct topo *t)
 	store_apply(&t->store, &d, 2);
 	if (topo_check_ref(t, t->first_failure, t->failures ? 0 : sizeof(t->first_failure)))
 		t->failures++;
+	free(before);
 	verdicts(t, &t->m, &t->store, false, &before);
 	store_apply(&t->store, &d, 3);
 	verdicts(t, &t->m, &t->store, false, &after);
