@@ -35,8 +35,8 @@ int cmd_status(const struct cni_args *a, struct sl_conf *c, struct cni_error *e)
 			       c->sock_path);
 	if (!c->ipam_type)
 		return 0;
-	err = sl_ipam_version(a, c, &ver, e);
-	if (err)
-		return cni_err(e, err, CNI_ERR_NOT_AVAILABLE, "%s", e->msg);
+	err = sl_ipam_version(a, c, &ver, &ae);
+	if (err) /* no usable IPAM plugin: ADD cannot work either */
+		return cni_err(e, err, CNI_ERR_NOT_AVAILABLE, "%s", ae.msg);
 	return ver >= 10100 ? sl_ipam_exec(a, c, &ipam_status, NULL, e) : 0;
 }

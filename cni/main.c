@@ -154,6 +154,7 @@ fail:
 	return 1;
 }
 
+#ifndef SL_CNI_NO_MAIN /* tests/cni/test_unit.c links this file and has its own main() */
 static const char *env(const char *name)
 {
 	const char *v = getenv(name);
@@ -208,3 +209,4 @@ int main(void)
 	free(data);
 	return rc;
 }
+#endif
