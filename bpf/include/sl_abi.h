@@ -285,8 +285,8 @@ enum sl_ct_state {
 };
 
 struct sl_ct_val {
-	__u64 expires_ns; /* CLOCK_MONOTONIC deadline (bpf_ktime_get_coarse_ns, tick resolution);
-			   * the datapath ignores and agent/dp_ct.c deletes entries past it */
+	__u64 expires_ns; /* CLOCK_MONOTONIC deadline (bpf_ktime_get_ns); the datapath ignores
+			   * and agent/dp_ct.c deletes entries past it */
 	__u64 packets;
 	__u64 bytes;
 	__u32 src_ep; /* endpoint ids, 0 if not local */

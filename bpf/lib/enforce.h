@@ -41,7 +41,7 @@ static __always_inline int sl_enforce(struct __sk_buff *skb, struct sl_pkt *p,
 	if (err)
 		return sl_drop(skb, p, err, prog_dir);
 	if (SL_CFG_ON(SL_CFG_CT)) {
-		now = bpf_ktime_get_coarse_ns();
+		now = bpf_ktime_get_ns();
 		if (p->tracked)
 			way = sl_ct_lookup(p, now, &ct);
 		if (way == SL_CT_REPLY && ct) {
