@@ -70,7 +70,9 @@ static int del_span(int fd, const char *map, const struct sl_dp_span *s, size_t 
 
 static int flip_eps(int fd, const struct sl_dp_policy_update *u, struct sl_dp_apply_stats *st)
 {
-	for (size_t i = 0; i < u->n_eps; i++) {
+	size_t i;
+
+	for (i = 0; i < u->n_eps; i++) {
 		const struct sl_dp_ep_flip *f = &u->eps[i];
 		struct sl_endpoint ep;
 
@@ -95,8 +97,7 @@ static int flip_eps(int fd, const struct sl_dp_policy_update *u, struct sl_dp_ap
 	}
 	return 0;
 fail:
-	pr_err("sl_endpoints: flip endpoint %zu of %zu: %s", st->flipped + 1, u->n_eps,
-	       strerror(errno));
+	pr_err("sl_endpoints: flip endpoint %zu of %zu: %s", i + 1, u->n_eps, strerror(errno));
 	return -errno;
 }
 

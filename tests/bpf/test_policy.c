@@ -437,8 +437,26 @@ static const struct tcase cases[] = {
       .check = expect_limited),
 };
 
+/* Flows in sl_ct with addr at either end (NULL: all). */
+static size_t count_flows(const struct sl_addr *addr)
+{
+	struct sl_ct_key k, prev;
+	size_t n = 0;
+	int first = 1;
+
+	while (!bpf_map_get_next_key(maps.ct, first ? NULL : &prev, &k)) {
+		first = 0;
+		prev = k;
+		if (!addr || !memcmp(&k.saddr, addr, sizeof(*addr)) ||
+		    !memcmp(&k.daddr, addr, sizeof(*addr)))
+			n++;
+	}
+	return n;
+}
+
 /* The DNS flow's entry forced past its deadline: its answer is no longer a reply, GC removes
- * it, and a GC "far in the future" empties the table. */
+ * it, flushing B's address removes B's flows only, and a GC "far in the future" empties the
+ * table. */
 static void test_expiry_and_gc(void)
 {
 	struct sl_ct_key k = {.saddr = v4(POD_A),
@@ -448,6 +466,7 @@ static void test_expiry_and_gc(void)
 			      .proto = IPPROTO_UDP};
 	struct pkt_spec answer = UDP("8.8.8.8", POD_A, 53, 5353);
 	struct pkt in = pkt_build(&answer), out;
+	struct sl_addr b = v4(POD_B);
 	struct sl_dp_ct_stats st;
 	struct sl_ct_val v;
 	size_t n = 0;
@@ -460,6 +479,11 @@ static void test_expiry_and_gc(void)
 	EXPECT_EQ(st.deleted >= 1, 1, "ct: gc deleted the expired flow");
 	EXPECT_EQ(bpf_map_lookup_elem(maps.ct, &k, &v) ? errno : 0, ENOENT, "ct: DNS flow gone");
 	EXPECT_EQ(st.seen > st.deleted, 1, "ct: gc kept live flows");
+	EXPECT_EQ(count_flows(&b) > 0 && count_flows(NULL) > count_flows(&b), 1,
+		  "ct: flows of B and others");
+	EXPECT_EQ(sl_dp_ct_flush_addr(maps.ct, &b, &st), 0, "ct: flush B");
+	EXPECT_EQ(count_flows(&b), 0, "ct: no flow of B left");
+	EXPECT_EQ(count_flows(NULL) > 0, 1, "ct: other flows kept");
 	EXPECT_EQ(sl_dp_ct_gc(maps.ct, sl_dp_ct_now() + 1000000000000000ull, &st), 0, "ct: gc all");
 	EXPECT_EQ(st.deleted, st.seen, "ct: gc in the far future deletes every flow");
 	while (!bpf_map_get_next_key(maps.ct, n ? &k : NULL, &k))
