@@ -100,7 +100,7 @@ r=$(api "$(ep_req c4 10.77.0.5)")
 expect_eq "ids are not reused" "$(printf '%s' "$r" | jget endpoint.id)" 3
 
 # A veth gone while the agent runs: its ip can be taken over (the stale endpoint is dropped).
-ip -n "$NS" link del "sla${ID: -6}h2"
+ip -n "$NS" link del "sla${SID}h2"
 HIF=${V1[0]} HIDX=${V1[1]} HMAC=${V1[2]}
 api '{"op":"endpoint_del","containerID":"c4","ifname":"eth0"}' >/dev/null
 r=$(api "$(ep_req c5 10.77.0.7)")

@@ -10,6 +10,7 @@ CTL=${SLUICECTL:?SLUICECTL must name the sluicectl binary}
 PASS=0
 FAIL=0
 ID=$$
+SID=$(printf %06d $((ID % 1000000))) # for link names: sla + 6 digits + 2 chars <= 15
 NS=slt-ag-$ID
 T=$(mktemp -d "/tmp/slt-ag-$ID-XXXXXX")
 BPFFS=$T/bpffs
@@ -112,10 +113,10 @@ stop_agent() {
 	return $rc
 }
 
-# add_veth N: host side slah<ID>-N... (<=15 chars) in $NS; sets HIF, HIDX, HMAC.
+# add_veth N: host side sla<SID>hN (<= 15 chars) in $NS; sets HIF, HIDX, HMAC.
 add_veth() {
-	HIF=sla${ID: -6}h$1
-	ip -n "$NS" link add "$HIF" type veth peer name "sla${ID: -6}p$1" || return 1
+	HIF=sla${SID}h$1
+	ip -n "$NS" link add "$HIF" type veth peer name "sla${SID}p$1" || return 1
 	ip -n "$NS" link set "$HIF" up
 	local j
 	j=$(ip -n "$NS" -j link show "$HIF") || return 1

@@ -11,7 +11,7 @@ PODS=()
 # pod K IP: netns slt-ag-ID-pK with eth0 (IP/32, default route through the link-local
 # gateway answered by a permanent neighbour entry), the host end slaNNNNNNkK in $NS.
 pod() {
-	local p=$NS-p$1 h=sla${ID: -6}k$1 hmac pmac
+	local p=$NS-p$1 h=sla${SID}k$1 hmac pmac
 	PODS+=("$p")
 	ip netns add "$p" || return 1
 	ip -n "$NS" link add "$h" type veth peer name eth0 netns "$p" || return 1
@@ -65,7 +65,7 @@ got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$T/ping.out")
 expect_eq "ping exits 0" "$rc" 0
 expect_eq "no packet lost across the restart ($(tail -2 "$T/ping.out" | head -1))" "$got" "$sent"
 check "the stream went through the redirect" test "$(redirects)" -ge $((before + 5000))
-h=sla${ID: -6}k1
+h=sla${SID}k1
 att=$(in_ns bpftool -j net show dev "$h" | python3 -c 'import json,sys; print([t["id"] for t in json.load(sys.stdin)[0]["tc"] if t["kind"]=="clsact/ingress"])')
 check "restart swapped in the new program ($old_prog -> $new_prog)" test "$new_prog" != "$old_prog"
 expect_eq "veth runs the new program" "$att" "[$new_prog]"
