@@ -124,8 +124,7 @@ int cmd_check(const struct cni_args *a, struct sl_conf *c, struct cni_error *e)
 
 	if (!c->prev_result)
 		return cni_err(e, -EINVAL, CNI_ERR_CONFIG,
-			       "prevResult: missing (CHECK needs the "
-			       "result of ADD)");
+			       "prevResult: missing (CHECK needs the result of ADD)");
 	err = sl_prev_result_pod(c->prev_result, a->ifname, ip, mac, e);
 	if (err)
 		return err;
@@ -135,8 +134,8 @@ int cmd_check(const struct cni_args *a, struct sl_conf *c, struct cni_error *e)
 			       nsfd == -EINVAL ? "not a network namespace" : strerror(-nsfd));
 	sl_veth_name(a->container_id, a->ifname, name);
 	err = sl_nl_open(-1, &host);
-	if (!err && (err = sl_nl_open(nsfd, &pod)))
-		sl_nl_close(host), host = NULL;
+	if (!err)
+		err = sl_nl_open(nsfd, &pod);
 	if (err) {
 		cni_err(e, err, SL_ERR_INTERNAL, "netlink: open: %s", strerror(-err));
 		goto out;
