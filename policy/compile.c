@@ -130,7 +130,8 @@ struct setx {
 	SL_VEC(__u32) idents; /* identities it has sl_peer entries for (may hold stale ids) */
 	SL_VEC(struct sl_cidr_key) cidrs;
 	size_t n_peer;
-	char *why; /* overflow message */
+	char *why;	    /* overflow message */
+	uint64_t fail_dels; /* ents.dels when it failed: retried once entries have gone */
 };
 
 struct pitem {
@@ -1096,6 +1097,7 @@ static void set_fail(struct sl_policy *p, struct setx *s, const char *map, size_
 	free(s->why);
 	s->why = strdup(buf);
 	set_clear(p, s); /* never a partial policy */
+	s->fail_dels = p->ents.dels;
 }
 
 /* Build s again under a new id: for content that changes (overflow retry, per-pod /128s). */
@@ -1690,7 +1692,7 @@ static void retry_overflowed(struct sl_policy *p)
 	{
 		struct setx *s = container_of(pos, struct setx, all_node);
 
-		if (s->overflow)
+		if (s->overflow && s->fail_dels != p->ents.dels)
 			set_rebuild(p, s);
 	}
 }

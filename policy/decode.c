@@ -684,7 +684,8 @@ int sl_decode_netpol(const cJSON *j, struct sl_netpol **out, struct sl_err *err)
 		pop(&c, o3);
 	}
 	pop(&c, o2);
-	for (int d = 0; d < SL_DIR_MAX && spec; d++) {
+	for (int i = 0; i < SL_DIR_MAX && spec; i++) {
+		int d = i == 0 ? SL_DIR_INGRESS : SL_DIR_EGRESS; /* the API server's order */
 		const char *name = d == SL_DIR_INGRESS ? "ingress" : "egress";
 		const cJSON *rules = get_arr(&c, spec, name);
 

@@ -92,6 +92,7 @@ void ents_del(struct ents *e, enum ent_map map, const void *key)
 		return;
 	x->cur = 0;
 	e->count[map]--;
+	e->dels++;
 	touch(e, x);
 }
 

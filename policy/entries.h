@@ -25,6 +25,7 @@ struct ents {
 	struct ent *touched;
 	size_t count[ENT_MAX]; /* entries wanted now */
 	size_t inplace;	       /* values changed in place outside sl_ident (must not happen) */
+	uint64_t dels;	       /* entries removed so far: room may have been made */
 };
 
 int ents_init(struct ents *e);
