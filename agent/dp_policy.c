@@ -76,6 +76,20 @@ static int flip_eps(int fd, const struct sl_dp_policy_update *u, struct sl_dp_ap
 		const struct sl_dp_ep_flip *f = &u->eps[i];
 		struct sl_endpoint ep;
 
+		if (u->flip) {
+			int err = u->flip(u->flip_ctx, f);
+
+			if (err == -ENOENT) {
+				st->missing_eps++;
+				continue;
+			}
+			if (err) {
+				errno = -err;
+				goto fail;
+			}
+			st->flipped++;
+			continue;
+		}
 		if (bpf_map_lookup_elem(fd, &f->addr, &ep)) {
 			if (errno != ENOENT)
 				goto fail;

@@ -66,6 +66,12 @@ struct sl_dp_policy_update {
 	struct sl_dp_span ident_del; /* sl_addr */
 	const struct sl_dp_ep_flip *eps;
 	size_t n_eps;
+	/* How a flip is written. NULL: read-modify-write of the sl_endpoints value here. The agent,
+	 * whose endpoints.c owns local endpoint values, passes its own writer so that its copy
+	 * and the map change together: it must write the whole value in one map update and
+	 * return 0, -ENOENT (no such endpoint: counted, not an error) or -errno. */
+	int (*flip)(void *ctx, const struct sl_dp_ep_flip *f);
+	void *flip_ctx;
 	/* phase 3 (keys) */
 	struct sl_dp_span peer_del;
 	struct sl_dp_span cidr_del;

@@ -491,6 +491,17 @@ static void test_expiry_and_gc(void)
 	EXPECT_EQ(n, 0, "ct: table empty");
 }
 
+static int hook_calls;
+
+static int flip_hook(void *ctx, const struct sl_dp_ep_flip *f)
+{
+	struct sl_addr a = v4(POD_A);
+
+	(void)ctx;
+	hook_calls++;
+	return memcmp(&f->addr, &a, sizeof(a)) ? -ENOENT : 0;
+}
+
 /* A failing phase 1 leaves the maps as they were; flips of unknown endpoints are counted. */
 static void test_apply_errors(void)
 {
@@ -513,6 +524,16 @@ static void test_apply_errors(void)
 	EXPECT_EQ(sl_dp_policy_apply(&maps, &u, &st), 0, "apply: again (idempotent)");
 	EXPECT_EQ(st.added, 0, "apply: existing entry not re-added");
 	EXPECT_EQ(sl_dp_sync(), 0, "sync");
+
+	/* the agent's own flip writer */
+	u = (struct sl_dp_policy_update){.eps = eps, .n_eps = 1, .flip = flip_hook};
+	hook_calls = 0;
+	EXPECT_EQ(sl_dp_policy_apply(&maps, &u, &st), 0, "apply: flip through a hook");
+	EXPECT_EQ(hook_calls, 1, "apply: the hook wrote the flip");
+	EXPECT_EQ(st.missing_eps, 1, "apply: hook's -ENOENT counted as missing");
+	eps[0] = flip(POD_A, 7, 8, ID_A, 0);
+	EXPECT_EQ(sl_dp_policy_apply(&maps, &u, &st), 0, "apply: flip A through the hook");
+	EXPECT_EQ(st.flipped, 1, "apply: hook flip counted");
 }
 
 int main(void)
