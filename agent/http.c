@@ -57,12 +57,14 @@ static void __attribute__((format(printf, 2, 3))) bprintf(struct buf *b, const c
 static void metrics(struct sl_agent *a, struct buf *b)
 {
 	struct sl_counter c[SL_COUNTERS_MAX];
-	bool have = a->dp.counters_fd >= 0 && !sl_counters_read(a->dp.counters_fd, c);
+	/* ready is stored after the datapath is loaded: its fds are valid once it reads true. */
+	bool ready = atomic_load(&a->ready);
+	bool have = ready && a->dp.counters_fd >= 0 && !sl_counters_read(a->dp.counters_fd, c);
 
 	bprintf(b,
 		"# HELP sluice_agent_ready 1 when the datapath is programmed and the conflist "
 		"written.\n# TYPE sluice_agent_ready gauge\nsluice_agent_ready %d\n",
-		atomic_load(&a->ready) ? 1 : 0);
+		ready ? 1 : 0);
 	bprintf(b,
 		"# HELP sluice_endpoints Local endpoints (pods on this node).\n"
 		"# TYPE sluice_endpoints gauge\nsluice_endpoints %zu\n",

@@ -140,7 +140,7 @@ int sl_datapath_load(struct sl_datapath *dp, const char *root, bool policy)
 	int err;
 
 	memset(dp, 0, sizeof(*dp));
-	dp->endpoints_fd = dp->counters_fd = dp->from_pod_fd = dp->to_pod_fd = -1;
+	dp->endpoints_fd = dp->counters_fd = dp->from_pod_fd = dp->to_pod_fd = dp->lock_fd = -1;
 	snprintf(dp->root, sizeof(dp->root), "%s", root);
 	snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s/v%d", root, SL_ABI_VERSION);
 
@@ -150,6 +150,18 @@ int sl_datapath_load(struct sl_datapath *dp, const char *root, bool policy)
 	if (mkdir(dp->pin_dir, 0700) && errno != EEXIST) {
 		err = -errno;
 		pr_err("%s: mkdir: %s", dp->pin_dir, strerror(errno));
+		return err;
+	}
+
+	/* One agent per pin dir: a second one would replace the pins and reconcile away the
+	 * first one's endpoints. The lock lives as long as the process. */
+	dp->lock_fd = open(dp->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dp->lock_fd < 0 || flock(dp->lock_fd, LOCK_EX | LOCK_NB)) {
+		err = -errno;
+		if (errno == EWOULDBLOCK)
+			pr_err("%s: another sluice-agent is using this --bpffs", dp->pin_dir);
+		else
+			pr_err("%s: lock: %s", dp->pin_dir, strerror(errno));
 		return err;
 	}
 

@@ -20,6 +20,7 @@ struct sl_datapath {
 	int counters_fd;	/* sl_counters, or -1 */
 	int from_pod_fd;
 	int to_pod_fd;
+	int lock_fd;	 /* pin_dir, flock'ed: one agent per pin dir */
 	int maps_reused; /* how many maps were adopted from existing pins */
 	int maps_total;
 };

@@ -2,10 +2,10 @@
 /*
  * main.c - sluice-agent: flags, the mode, start-up order, signals.
  *
- * Start-up: lock the state dir, sysctls, load the datapath (reusing pins), recover and
- * reconcile endpoints, serve the socket and the health endpoints, start the mode, write the
- * conflist, ready. SIGTERM/SIGINT: stop serving and exit 0, leaving pins, programs, map
- * entries and the conflist in place, so pods keep their traffic across a restart.
+ * Start-up: lock the state dir, serve the health endpoints, sysctls, load the datapath
+ * (reusing pins; one agent per pin dir), recover and reconcile endpoints, serve the socket,
+ * start the mode, write the conflist, ready. SIGTERM/SIGINT: stop serving and exit 0, leaving pins,
+ * programs, map entries and the conflist in place, so pods keep their traffic across a restart.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -88,25 +88,27 @@ static int run(struct sl_agent *a, const sigset_t *sigs)
 	snprintf(a->sock_path, sizeof(a->sock_path), "%s/%s", a->cfg->state_dir,
 		 SL_AGENT_SOCK_NAME);
 
+	/* Health first: a taken port fails before the datapath is touched; /readyz says 503
+	 * until the end of start-up. */
+	err = sl_http_start(a);
+	if (err)
+		return err;
 	err = sl_sysctl_apply();
 	if (err)
-		return err;
+		goto out_http;
 	err = sl_datapath_load(&a->dp, a->cfg->bpffs, a->mode != &sl_mode_standalone);
 	if (err)
-		return err;
+		goto out_http;
 	err = sl_eps_start(a);
 	if (err)
 		goto out_dp;
 	err = sl_api_start(a);
 	if (err)
 		goto out_dp;
-	err = sl_http_start(a);
-	if (err)
-		goto out_api;
 	if (a->mode->start) {
 		err = a->mode->start(a);
 		if (err)
-			goto out_http;
+			goto out_api;
 	}
 	err = sl_conflist_write(a->cfg, a->conflist_path, sizeof(a->conflist_path));
 	if (err)
@@ -127,12 +129,12 @@ static int run(struct sl_agent *a, const sigset_t *sigs)
 out_mode:
 	if (a->mode->stop)
 		a->mode->stop(a);
-out_http:
-	sl_http_stop();
 out_api:
 	sl_api_stop(a);
 out_dp:
 	sl_datapath_close(&a->dp);
+out_http:
+	sl_http_stop();
 	return err;
 }
 

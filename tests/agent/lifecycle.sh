@@ -60,6 +60,22 @@ out=$(in_ns "$AGENT" --pod-cidr 10.77.0.0/24 --bpffs "$BPFFS" --state-dir "$STAT
 expect_eq "second agent on the same state dir exits 1" "$rc" 1
 expect_match "second agent says why" "$out" "another sluice-agent is running"
 check "first agent still serves" agent_ready
+prog_id=$(bpftool -j prog show pinned "$BPFFS/v1/sl_from_pod" | jget id)
+rc=0
+out=$(in_ns "$AGENT" --pod-cidr 10.77.0.0/24 --bpffs "$BPFFS" --state-dir "$T/state2" \
+	--cni-conf-dir "$T/net2" --metrics-addr "" 2>&1) || rc=$?
+expect_eq "second agent on the same bpffs exits 1" "$rc" 1
+expect_match "second agent on the same bpffs says why" "$out" \
+	"another sluice-agent is using this --bpffs"
+rc=0
+out=$(in_ns "$AGENT" --pod-cidr 10.77.0.0/24 --bpffs "$T/bpffs3" --state-dir "$T/state3" \
+	--cni-conf-dir "$T/net3" --metrics-addr 127.0.0.1:9962 2>&1) || rc=$?
+expect_eq "metrics address in use: exit 1" "$rc" 1
+expect_match "metrics address in use: says so" "$out" "metrics: listen on 127.0.0.1:9962: "
+check "metrics address in use: fails before touching bpffs" test ! -e "$T/bpffs3"
+expect_eq "the refused agents left the pins alone" \
+	"$(bpftool -j prog show pinned "$BPFFS/v1/sl_from_pod" | jget id)" "$prog_id"
+check "no conflist from the refused agents" test ! -e "$T/net2/10-sluice.conflist"
 
 # SIGTERM: exit 0, everything stays.
 prog_id=$(bpftool -j prog show pinned "$BPFFS/v1/sl_from_pod" | jget id)
