@@ -132,6 +132,12 @@ static const char *get_str(struct dctx *c, const cJSON *j, const char *name)
 	return v->valuestring;
 }
 
+/* A whole number small enough to convert (cJSON keeps numbers as doubles). */
+static bool is_integral(double d)
+{
+	return d > -1e15 && d < 1e15 && d == (double)(long long)d;
+}
+
 /* A JSON integer in [lo, hi]; -1 if absent; -2 (after an error) if invalid. */
 static long get_int(struct dctx *c, const cJSON *j, const char *name, long lo, long hi)
 {
@@ -142,11 +148,11 @@ static long get_int(struct dctx *c, const cJSON *j, const char *name, long lo, l
 	if (!v || cJSON_IsNull(v))
 		return -1;
 	o = push(c, name, 0);
-	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long)v->valuedouble)
+	if (!cJSON_IsNumber(v) || !is_integral(v->valuedouble))
 		fail(c, "Invalid value: must be an integer");
 	else if (v->valuedouble < lo || v->valuedouble > hi)
-		fail(c, "Invalid value: %ld: must be between %ld and %ld, inclusive",
-		     (long)v->valuedouble, lo, hi);
+		fail(c, "Invalid value: %.0f: must be between %ld and %ld, inclusive",
+		     v->valuedouble, lo, hi);
 	else
 		r = (long)v->valuedouble;
 	pop(c, o);
@@ -493,12 +499,11 @@ static void decode_port(struct dctx *c, const cJSON *j, struct sl_port_spec *ps)
 				     port->valuestring);
 			else
 				ps->name = xstrdup(c, port->valuestring);
-		} else if (!cJSON_IsNumber(port) ||
-			   port->valuedouble != (double)(long)port->valuedouble) {
+		} else if (!cJSON_IsNumber(port) || !is_integral(port->valuedouble)) {
 			fail(c, "Invalid value: must be an integer or a port name");
 		} else if (port->valuedouble < 1 || port->valuedouble > 65535) {
-			fail(c, "Invalid value: %ld: must be between 1 and 65535, inclusive",
-			     (long)port->valuedouble);
+			fail(c, "Invalid value: %.0f: must be between 1 and 65535, inclusive",
+			     port->valuedouble);
 		} else {
 			ps->port = ps->end_port = (uint16_t)port->valuedouble;
 		}
