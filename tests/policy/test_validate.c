@@ -109,6 +109,11 @@ static const struct vcase vcases[] = {
      "spec.policyTypes[0]: Unsupported value: \"Inbound\""},
     {"wrong JSON type", "{'podSelector':{},'ingress':{}}",
      "spec.ingress: Invalid value: must be a list"},
+    /* found by fuzz-policy (tests/fuzz/corpus/policy/crash-huge-number): no UB on huge numbers */
+    {"huge port number", "{'podSelector':{},'ingress':[{'ports':[{'port':8e37}]}]}",
+     "spec.ingress[0].ports[0].port: Invalid value: must be an integer or a port name"},
+    {"huge endPort", "{'podSelector':{},'ingress':[{'ports':[{'port':1,'endPort':-1e300}]}]}",
+     "spec.ingress[0].ports[0].endPort: Invalid value: must be an integer"},
     {"every error reported",
      "{'podSelector':{},'ingress':[{'ports':[{'protocol':'X'}]}],'egress':[{'to':[{}]}]}",
      "spec.ingress[0].ports[0].protocol: Unsupported value: \"X\": supported values: "
