@@ -17,11 +17,17 @@ int sl_tc_attach(int ifindex, enum bpf_tc_attach_point where, int prog_fd)
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = where);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = SL_TC_HANDLE, .priority = SL_TC_PRIO,
 		    .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE);
-	int err = bpf_tc_hook_create(&hook); /* libbpf warns on an existing qdisc: expected */
+	__u32 id = 0;
+	int err;
 
-	if (err && err != -EEXIST) {
-		pr_err("ifindex %d: create clsact: %s", ifindex, strerror(-err));
-		return err;
+	/* The agent re-attaches to veths that have their clsact already: create it only when
+	 * there is none, since libbpf logs a kernel warning for an existing one. */
+	if (sl_tc_query(ifindex, where, &id) < 0 || !id) {
+		err = bpf_tc_hook_create(&hook);
+		if (err && err != -EEXIST) {
+			pr_err("ifindex %d: create clsact: %s", ifindex, strerror(-err));
+			return err;
+		}
 	}
 	err = bpf_tc_attach(&hook, &opts);
 	if (err)
