@@ -1795,9 +1795,9 @@ struct sl_policy *sl_policy_new(const struct sl_policy_config *cfg)
 		p->cfg.max_ports = SL_MAX_PORTS;
 	if (!p->cfg.max_rules)
 		p->cfg.max_rules = SL_MAX_RULES;
-	p->next_ident = SL_IDENTITY_FIRST;
-	p->next_set = 1;
-	p->next_portset = 1;
+	p->next_ident = cfg->first_ident > SL_IDENTITY_FIRST ? cfg->first_ident : SL_IDENTITY_FIRST;
+	p->next_set = cfg->first_set ? cfg->first_set : 1;
+	p->next_portset = cfg->first_portset ? cfg->first_portset : 1;
 	p->rule_hint = 1;
 	sl_list_init(&p->all_idents);
 	sl_list_init(&p->all_sets);

@@ -29,6 +29,9 @@ struct sl_policy_config {
 	uint32_t max_ident, max_peer, max_cidr, max_ports;
 	uint32_t max_rules;	  /* rule references: 1 .. max_rules-1 (sl_rule_stats size) */
 	uint32_t max_set_entries; /* sl_peer + sl_cidr entries of one policy set (0: no limit) */
+	/* First ids handed out (0: the defaults SL_IDENTITY_FIRST, 1, 1). A restarted agent
+	 * starts above the ids its pinned maps hold, so no live entry changes meaning. */
+	uint32_t first_ident, first_set, first_portset;
 };
 
 struct sl_ports_ent {
