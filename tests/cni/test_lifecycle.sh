@@ -109,6 +109,19 @@ check "... and released everything" nothing_left
 cni DEL c2 eth0 "" "$T/c2.json"
 check "... and a second DEL with empty CNI_NETNS too" test "$RC" = 0
 
+# --- CNI_NETNS as /proc/PID/ns/net (ctr run --cni), DEL after that process is gone
+add_pod_ns p4
+ip netns exec "$P-p4" sleep 600 &
+HOLDER=$!
+make_conf "$T/c4.json"
+cni ADD c4 eth0 "/proc/$HOLDER/ns/net" "$T/c4.json"
+check "ADD with CNI_NETNS=/proc/PID/ns/net" bash -c "[ $RC = 0 ] && ip -n $P-p4 -o -4 addr show dev eth0 | grep -q '/32'"
+kill "$HOLDER"
+wait "$HOLDER" 2>/dev/null
+cni DEL c4 eth0 "/proc/$HOLDER/ns/net" "$T/c4.json"
+check "DEL with a /proc netns path whose process is gone" test "$RC" = 0
+check "... released everything" nothing_left
+
 # --- older and newer configs
 for v in 0.3.1 0.4.0 1.1.0; do
 	add_pod_ns "v$v"
