@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <cjson/cJSON.h>
 
 #include "flags.h"
 #include "loader.h"
@@ -32,7 +33,20 @@ struct sl_mode_ops {
 	/* After a local endpoint left the maps and state (a->lock held). */
 	void (*endpoint_removed)(struct sl_agent *a, const struct sl_ep *ep);
 	void (*stop)(struct sl_agent *a);
+	/* endpoint_add, a->lock held, right before val is written: refresh val->pol, identity
+	 * and flags to what the mode has applied by now (closes the race with a policy change
+	 * between endpoint_policy and the write). Must not block. */
+	void (*endpoint_refresh)(struct sl_agent *a, const struct sl_ep *ep,
+				 struct sl_endpoint *val);
+	/* The status op: add the mode's fields to the response object. 0 or -ENOMEM. */
+	int (*status)(struct sl_agent *a, cJSON *resp);
+	/* start returns before the initial state is programmed; the mode calls
+	 * sl_agent_set_ready() from its own thread once it is. */
+	bool ready_later;
 };
+
+/* Write the conflist and become ready (/readyz 200). 0 or -errno (logged). */
+int sl_agent_set_ready(struct sl_agent *a);
 
 extern const struct sl_mode_ops sl_mode_standalone;
 /* Defined by agent/k8s_*.c when linked (main.c picks it when --kubeconfig or

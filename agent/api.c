@@ -80,6 +80,7 @@ static cJSON *op_status(struct sl_agent *a, const cJSON *req)
 	ok = ok && cJSON_AddStringToObject(r, "version", SL_VERSION);
 	ok = ok && cJSON_AddStringToObject(r, "podCIDR", a->cfg->pod_cidr_str);
 	ok = ok && cJSON_AddNumberToObject(r, "pid", getpid());
+	ok = ok && (!a->mode->status || !a->mode->status(a, r));
 	if (!ok) {
 		cJSON_Delete(r);
 		return NULL;

@@ -339,6 +339,8 @@ cJSON *sl_eps_add(struct sl_agent *a, const cJSON *req)
 	}
 
 	pthread_mutex_lock(&a->lock);
+	if (a->mode->endpoint_refresh)
+		a->mode->endpoint_refresh(a, ep, &val);
 	old = sl_ep_table_find(&a->eps, ep->container_id, ep->ifname, &idx);
 	while ((other = conflicting(&a->eps, ep, old, &oidx))) {
 		bool same_ip = other->ip == ep->ip;

@@ -74,6 +74,18 @@ static int lock_state_dir(const char *dir)
 	return fd; /* kept open: closing it would drop the lock */
 }
 
+int sl_agent_set_ready(struct sl_agent *a)
+{
+	int err = sl_conflist_write(a->cfg, a->conflist_path, sizeof(a->conflist_path));
+
+	if (err)
+		return err;
+	atomic_store(&a->ready, true);
+	pr_info("ready: node %s, %s mode, pod CIDR %s, %zu endpoints, conflist %s", a->cfg->node,
+		a->mode->name, a->cfg->pod_cidr_str, sl_eps_count(a), a->conflist_path);
+	return 0;
+}
+
 static int run(struct sl_agent *a, const sigset_t *sigs)
 {
 	int sig, err;
@@ -110,12 +122,11 @@ static int run(struct sl_agent *a, const sigset_t *sigs)
 		if (err)
 			goto out_api;
 	}
-	err = sl_conflist_write(a->cfg, a->conflist_path, sizeof(a->conflist_path));
-	if (err)
-		goto out_mode;
-	atomic_store(&a->ready, true);
-	pr_info("ready: node %s, %s mode, pod CIDR %s, %zu endpoints, conflist %s", a->cfg->node,
-		a->mode->name, a->cfg->pod_cidr_str, sl_eps_count(a), a->conflist_path);
+	if (!a->mode->ready_later) {
+		err = sl_agent_set_ready(a);
+		if (err)
+			goto out_mode;
+	}
 
 	for (;;) {
 		if (sigwait(sigs, &sig))

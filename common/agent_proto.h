@@ -10,6 +10,13 @@
  *   {"op":"status"}
  *     -> {"ok":true,"ready":bool,"node":"...","mode":"standalone|kubernetes","abi":1,
  *         "bpffs":"<pin dir>","endpoints":N,"version":"..."}
+ *        Kubernetes mode adds "synced": bool (every informer listed and the result applied),
+ *        "errors": [strings] (invalid policies, capacity overflows: the compiler's
+ *        sl_policy_error lines), "digest": 16 lowercase hex digits = the sum modulo 2^64,
+ *        over every object in the agent's caches of the four kinds, of FNV-1a-64 of
+ *        "<kind>/<namespace>/<name>/<resourceVersion>" (kind: pods, namespaces,
+ *        networkpolicies, nodes; namespace "" for namespaces and nodes), computed only over
+ *        state whose delta is applied to the maps ("" before the first sync).
  *   {"op":"endpoint_add","containerID","ifname","netns","namespace","pod","podUID",
  *    "ip":"a.b.c.d","hostIfname","hostIfindex":N,"podMac":"aa:..","hostMac":"aa:.."}
  *     -> {"ok":true,"endpoint":{...}}   only once the endpoint and its policy are in the maps.
