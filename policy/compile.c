@@ -77,13 +77,14 @@ struct epval {
 
 struct podx {
 	struct sl_hnode hn;
-	struct sl_list ns_node, local_node;
+	struct sl_list ns_node, local_node, dirty_node;
 	char *ns_name, *name, *uid;
 	struct sl_pod *pod; /* NULL: deleted, waiting for the take that reports it */
 	struct nsx *ns;
 	struct identx *id;
 	struct setx *set[SL_DIR_MAX];
-	bool in_local;
+	bool in_local; /* on p->local: an endpoint now or at the last take */
+	bool dirty;    /* on p->dirty: its endpoint value may have changed */
 	struct epval emitted;
 };
 
@@ -170,7 +171,7 @@ struct sl_policy {
 	struct ents ents;
 	struct sl_htab pods, nss, idents, idents_id, pols, sets, sets_id, portsets, portsets_id,
 	    addrs;
-	struct sl_list all_idents, all_sets, local, zero_portsets;
+	struct sl_list all_idents, all_sets, local, dirty, zero_portsets;
 	__u32 next_ident, next_set, next_portset;
 	uint64_t next_serial, stamp;
 	struct rule_slot *rules;
@@ -281,6 +282,14 @@ static bool pod_live(const struct sl_pod *pod)
 static bool pod_local(const struct sl_policy *p, const struct sl_pod *pod)
 {
 	return pod_live(pod) && pod->node && p->cfg.node && !strcmp(pod->node, p->cfg.node);
+}
+
+static void mark_dirty(struct sl_policy *p, struct podx *x)
+{
+	if (x->in_local && !x->dirty) {
+		x->dirty = true;
+		sl_list_add(&p->dirty, &x->dirty_node);
+	}
 }
 
 /* ---------------------------------------------------------------- namespaces */
@@ -608,6 +617,7 @@ static void ident_items(struct sl_policy *p, const struct setx *s, const struct 
 
 static void set_fail(struct sl_policy *p, struct setx *s, const char *map, size_t need,
 		     size_t room);
+static void set_touch(struct sl_policy *p, const struct setx *s);
 
 static struct sl_peer_key peer_key(const struct setx *s, __u32 ident)
 {
@@ -1098,6 +1108,21 @@ static void set_fail(struct sl_policy *p, struct setx *s, const char *map, size_
 	s->why = strdup(buf);
 	set_clear(p, s); /* never a partial policy */
 	s->fail_dels = p->ents.dels;
+	set_touch(p, s);
+}
+
+/* The endpoints of s (all in its policies' namespace) have new values. */
+static void set_touch(struct sl_policy *p, const struct setx *s)
+{
+	struct sl_list *pos, *tmp;
+
+	sl_list_for_each_safe(pos, tmp, &s->pols[0]->ns->pods)
+	{
+		struct podx *x = container_of(pos, struct podx, ns_node);
+
+		if (x->set[0] == s || x->set[1] == s)
+			mark_dirty(p, x);
+	}
 }
 
 /* Build s again under a new id: for content that changes (overflow retry, per-pod /128s). */
@@ -1112,6 +1137,7 @@ static void set_rebuild(struct sl_policy *p, struct setx *s)
 	sl_htab_del(&p->sets_id, &s->hid);
 	set_build(p, s); /* new entries first: shared portsets stay alive */
 	set_clear(p, &old);
+	set_touch(p, s);
 	free(old.idents.v);
 	free(old.cidrs.v);
 	free(old.why);
@@ -1350,6 +1376,7 @@ static void pod_sets(struct sl_policy *p, struct podx *x)
 		set_put(p, old);
 	}
 	free(sel.v);
+	mark_dirty(p, x);
 }
 
 static void pod_claims(struct sl_policy *p, struct podx *x, const struct sl_pod *pod, bool claim)
@@ -1393,6 +1420,7 @@ static void pod_changed(struct sl_policy *p, struct podx *x, struct sl_pod *old)
 		}
 	if (oid != x->id || !same_ips(old, x->pod))
 		rebuild_addr_dep(p);
+	mark_dirty(p, x);
 }
 
 static void podx_free(struct sl_policy *p, struct podx *x)
@@ -1433,6 +1461,7 @@ int sl_policy_upsert_pod(struct sl_policy *p, struct sl_pod *pod)
 			return -ENOMEM;
 		}
 		sl_list_init(&x->local_node);
+		sl_list_init(&x->dirty_node);
 		x->ns->refs++;
 		sl_list_add(&x->ns->pods, &x->ns_node);
 	} else if (!x->pod) {
@@ -1494,6 +1523,7 @@ static void ns_relabel(struct sl_policy *p, struct nsx *ns, struct sl_labels *la
 		pod_claims(p, x, x->pod, false);
 		pod_claims(p, x, x->pod, true);
 		ident_put(p, oid);
+		mark_dirty(p, x);
 	}
 	rebuild_addr_dep(p);
 	ns->refs--;
@@ -1708,12 +1738,14 @@ int sl_policy_take_delta(struct sl_policy *p, struct sl_delta *d)
 	retry_overflowed(p);
 	ps_free_zero(p);
 	err = ents_take(&p->ents, d);
-	sl_list_for_each_safe(pos, tmp, &p->local)
+	sl_list_for_each_safe(pos, tmp, &p->dirty)
 	{
-		struct podx *x = container_of(pos, struct podx, local_node);
+		struct podx *x = container_of(pos, struct podx, dirty_node);
 		bool local = pod_local(p, x->pod);
 		struct epval v;
 
+		sl_list_del(&x->dirty_node);
+		x->dirty = false;
 		ep_value(x, local, &v);
 		if (!err && memcmp(&v, &x->emitted, sizeof(v)) && (v.present || x->emitted.present))
 			err = push_ep(d, x, &v);
@@ -1802,6 +1834,7 @@ struct sl_policy *sl_policy_new(const struct sl_policy_config *cfg)
 	sl_list_init(&p->all_idents);
 	sl_list_init(&p->all_sets);
 	sl_list_init(&p->local);
+	sl_list_init(&p->dirty);
 	sl_list_init(&p->zero_portsets);
 	p->rules = calloc(p->cfg.max_rules, sizeof(*p->rules));
 	init_v4mapped();
