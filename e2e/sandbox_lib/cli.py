@@ -76,15 +76,21 @@ def build_parser():
                               formatter_class=argparse.RawDescriptionHelpFormatter)
 
     p = cmd("up", "create the sandbox and wait until every agent is ready",
-            "Creates the underlay and N nodes, starts one sluice-agent per node (standalone mode\n"
-            "until the API server of issue 5 arrives), and returns once every agent answers ready\n"
-            "on its socket and has written its conflist. Prints the kubeconfig path on stdout:\n"
-            "today no file is there yet; the Kubernetes-API test server (issue 5) writes it.\n"
-            "With several nodes and no API server, the sandbox routes each node's pod range to\n"
-            "the other nodes itself (the agents will do it from Node objects, issue 6).")
+            "Starts the Kubernetes-API test server (e2e/kapi) in the underlay namespace on\n"
+            "https://10.200.0.254:6443 with TLS and a bearer token, writes the kubeconfig, then\n"
+            "creates N nodes: per node its namespace, its Node object (spec.podCIDR\n"
+            "10.244.K.0/24, InternalIP 10.200.0.K) and a sluice-agent started with --kubeconfig.\n"
+            "Returns once "
+            "every agent answers ready and has written its conflist. Prints the kubeconfig path\n"
+            "on stdout (for `e2e/sandbox kubectl`, or kubectl inside the underlay namespace).\n"
+            "--standalone: the agents run without --kubeconfig (routing and anti-spoofing, no\n"
+            "policy); the API server still runs and holds the objects; the sandbox routes pod\n"
+            "ranges between nodes itself.")
     p.add_argument("--nodes", type=int, default=1, metavar="N", help="number of nodes (1)")
     p.add_argument("--timeout", type=positive_float, default=60.0, metavar="S",
                    help="seconds to wait for each agent (60)")
+    p.add_argument("--standalone", action="store_true",
+                   help="agents in standalone mode (no policy source)")
 
     cmd("down", "remove everything the sandbox made (idempotent)",
         "Deletes every pod (CNI DEL while the agents run), stops the agents and listeners,\n"
@@ -154,8 +160,11 @@ def build_parser():
     p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS...")
 
     p = cmd("wait-synced", "return once every agent has applied the current state",
-            "Today (standalone agents): once every agent is running and answers ready. With the\n"
-            "API server (issue 5): once each has applied the API server's current state.")
+            "Lists Pods, Namespaces, NetworkPolicies and Nodes from the API server, computes\n"
+            "their digest (sum mod 2^64 of FNV-1a-64 of \"<kind>/<namespace>/<name>/<rv>\") and\n"
+            "waits until every agent's status says synced with that digest, i.e. the server's\n"
+            "current state is in every datapath. Standalone agents: once each answers ready.\n"
+            "Prints the digest.")
     p.add_argument("--timeout", type=positive_float, default=30.0, metavar="S")
 
     p = cmd("agent", "restart a node's agent (for tests: SIGTERM, start, wait ready)")
@@ -163,6 +172,7 @@ def build_parser():
     asub.required = True
     p = asub.add_parser("restart", help="SIGTERM the agent, start it again, wait until ready")
     p.add_argument("--node", type=node_number, metavar="K", help="node K (default: the first)")
+    p.add_argument("--kill", action="store_true", help="SIGKILL instead of SIGTERM (a crash)")
     p.add_argument("--timeout", type=positive_float, default=60.0, metavar="S")
 
     p = cmd("node", "add or remove nodes",
@@ -178,8 +188,20 @@ def build_parser():
     p = nsub.add_parser("list", help="list nodes")
     p.add_argument("-o", dest="output", choices=["text", "json"], default="text")
 
-    p = cmd("kubectl", "the real kubectl against the sandbox's API server (issue 5)")
+    p = cmd("kubectl", "the real kubectl against the sandbox's API server",
+            "Runs /usr/bin/kubectl (or the first kubectl on PATH) with the sandbox's kubeconfig\n"
+            "inside the underlay namespace (the API server is reachable only there), its cache\n"
+            "in the sandbox directory. Example: e2e/sandbox kubectl apply -f netpol.yaml")
     p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS...")
+
+    p = cmd("apiserver", "stop, start or restart the API server, or inject a fault",
+            "For tests. stop: SIGTERM (its state is saved); start: again on the same address,\n"
+            "with the same state, CA and token; restart: both. fault ACTION [JSON]: POST\n"
+            "/_kapi/fault (actions of e2e/kapi: drop-watches, gone, compact, pause, resume,\n"
+            "restart), e.g. `e2e/sandbox apiserver fault gone '{\"count\": 1}'`.")
+    p.add_argument("action", choices=["stop", "start", "restart", "fault", "status"])
+    p.add_argument("fault", nargs="?", metavar="ACTION")
+    p.add_argument("body", nargs="?", metavar="JSON", default="{}")
     return ap
 
 
@@ -208,8 +230,8 @@ def strip_dashes(argv):
 
 def run(a):
     if a.cmd == "up":
-        lay = cluster.up(a.nodes, a.timeout)
-        cluster.say(f"sandbox up in {lay.dir}; kubeconfig (written by the API server, issue 5):")
+        lay = cluster.up(a.nodes, a.timeout, a.standalone)
+        cluster.say(f"sandbox up in {lay.dir}; kubeconfig:")
         print(lay.kubeconfig)
         return 0
     if a.cmd == "down":
@@ -277,13 +299,15 @@ def run(a):
                        "--bpffs", lay.node_bpffs(k), "--state-dir", lay.node_state_dir(k)]
                       + strip_dashes(a.args))
     if a.cmd == "wait-synced":
-        cluster.wait_synced(a.timeout)
+        d = cluster.wait_synced(a.timeout)
+        if d:
+            print(d)
         return 0
     if a.cmd == "agent":
         lay = current_layout()
         with locked(lay) as st:
             k = first_node(st, a.node)
-        rec = cluster.restart_agent(k, a.timeout)
+        rec = cluster.restart_agent(k, a.timeout, kill=a.kill)
         cluster.say(f"node-{k}: agent restarted, pid {rec['pid']}, ready")
         return 0
     if a.cmd == "node":
@@ -306,15 +330,20 @@ def run(a):
                           f"agent pid {pid}")
         return 0
     if a.cmd == "kubectl":
-        raise SandboxError("kubectl arrives with the API server (issue 5); until then the "
-                           "sandbox has no Kubernetes API")
+        lay = current_layout()
+        return execvp(cluster.kubectl_argv(lay, strip_dashes(a.args)), cluster.kubectl_env(lay))
+    if a.cmd == "apiserver":
+        cluster.require_root()
+        return cluster.apiserver_cmd(current_layout(), a.action, a.fault, a.body)
     raise SandboxError(f"unknown command {a.cmd}", 2)
 
 
-def execvp(argv):
+def execvp(argv, env=None):
     sys.stdout.flush()
     sys.stderr.flush()
     try:
+        if env is not None:
+            os.execvpe(argv[0], argv, env)
         os.execvp(argv[0], argv)
     except OSError as e:
         raise SandboxError(f"{argv[0]}: {e.strerror}")

@@ -1,13 +1,16 @@
 # cluster.py - the sandbox as a whole: up (underlay, nodes, agents), node add/del, wait-synced,
 # and down, which removes everything the sandbox made even after a partial up.
 import os
+import json
 import re
 import shutil
+import signal
 import sys
 import time
 
-from . import agent_api, netns, node, pod
-from .config import MAX_NODES, SandboxError, binary, build_dir
+from . import agent_api, apiserver, kube, netns, node, pod
+from .config import APISERVER_IP, MAX_NODES, UNDERLAY_BRIDGE, UNDERLAY_NET, SandboxError, \
+    binary, build_dir
 from .proc import alive, record, run, stop
 from .state import current_layout, load, locked, node_keys
 
@@ -21,12 +24,15 @@ def require_root():
         raise SandboxError("the sandbox needs root (network namespaces, bpffs, tc)")
 
 
-def up(nodes=1, timeout=60.0):
+def up(nodes=1, timeout=60.0, standalone=False):
+    """The API server first (with TLS, a token, and the kubeconfig), then per node: its
+    namespace, its Node object, its agent (--kubeconfig, or standalone)."""
     require_root()
     if not 1 <= nodes <= MAX_NODES:
         raise SandboxError(f"--nodes {nodes}: want 1..{MAX_NODES}", 2)
     binary("agent/sluice-agent")
     binary("cni/sluice")
+    apiserver.kapi_script()
     lay = current_layout(must_exist=False)
     if load(lay) is not None:
         raise SandboxError(f"a sandbox exists already in {lay.dir} (`e2e/sandbox down` first, "
@@ -40,23 +46,63 @@ def up(nodes=1, timeout=60.0):
                            f"sandbox with prefix {lay.prefix}: `e2e/sandbox down` removes them")
     with locked(lay, create=True) as st:
         st["build"] = build_dir()
+        st["mode"] = "standalone" if standalone else "kubernetes"
     node.ensure_bpffs()
     node.create_underlay(lay)
+    # The bridge carries the API server's address: every node reaches it, nothing else does.
+    run(["ip", "addr", "replace", f"{APISERVER_IP}/{UNDERLAY_NET.prefixlen}", "dev",
+         UNDERLAY_BRIDGE], netns=lay.underlay_netns)
+    start_apiserver(lay)
     for k in range(1, nodes + 1):
         _add_node(lay, k, timeout)
     with locked(lay) as st:
-        if len(st["nodes"]) > 1:
+        if len(st["nodes"]) > 1 and sandbox_routes(st):
             node.route_pod_cidrs(lay, st)
-    # (issue 5: the API server starts before the nodes and writes the kubeconfig)
     return lay
+
+
+def sandbox_routes(st):
+    """Whether the sandbox routes pod ranges between nodes itself: in standalone mode only
+    (in Kubernetes mode the agents follow Node objects and route, issue 6)."""
+    return st.get("mode") == "standalone"
+
+
+def start_apiserver(lay):
+    rec = apiserver.start(lay)
+    with locked(lay) as st:
+        st["apiserver"] = rec
+    say(f"API server: {apiserver.url()} in {lay.underlay_netns} (pid {rec['pid']}); "
+        f"kubeconfig {lay.kubeconfig}")
+    return rec
+
+
+def stop_apiserver(lay):
+    with locked(lay) as st:
+        rec = st.get("apiserver")
+    apiserver.stop_server(rec)
+    with locked(lay) as st:
+        st["apiserver"] = None
+
+
+def restart_apiserver(lay):
+    stop_apiserver(lay)
+    return start_apiserver(lay)
 
 
 def _add_node(lay, k, timeout):
     with locked(lay) as st:
         st["nodes"][str(k)] = {"name": lay.node_name(k), "netns": lay.node_netns(k),
                                "ip": lay.node_ip(k), "podCIDR": lay.pod_cidr(k), "agent": None}
+        kubernetes = st.get("mode") != "standalone"
     node.create_node(lay, k)
-    rec = node.start_agent(lay, k)
+    c = kube.Client(lay)
+    try:
+        c.delete(f"/api/v1/nodes/{lay.node_name(k)}")  # a stale one from a deleted node K
+        c.create("/api/v1/nodes", kube.node_object(lay.node_name(k), lay.pod_cidr(k),
+                                                   lay.node_ip(k)))
+    finally:
+        c.close()
+    rec = node.start_agent(lay, k, kubernetes)
     with locked(lay) as st:
         st["nodes"][str(k)]["agent"] = record(rec)
     status = node.wait_agent_ready(lay, k, rec, timeout)
@@ -74,7 +120,8 @@ def node_add(timeout=60.0):
         raise SandboxError(f"the sandbox has {MAX_NODES} nodes already")
     _add_node(lay, k, timeout)
     with locked(lay) as st:
-        node.route_pod_cidrs(lay, st)
+        if sandbox_routes(st):
+            node.route_pod_cidrs(lay, st)
     return k
 
 
@@ -95,19 +142,32 @@ def node_del(k):
         except SandboxError as e:
             errors.append(str(e))
     node.destroy_node(lay, k, rec)
+    c = kube.Client(lay)
+    try:
+        c.delete(f"/api/v1/nodes/{lay.node_name(k)}")
+    except SandboxError as e:
+        errors.append(f"deleting the Node object: {e}")
+    finally:
+        c.close()
     with locked(lay) as st:
         del st["nodes"][str(k)]
-        for j in node_keys(st):
-            run(["ip", "route", "del", lay.pod_cidr(k)], netns=lay.node_netns(j), check=False)
+        if sandbox_routes(st):
+            for j in node_keys(st):
+                run(["ip", "route", "del", lay.pod_cidr(k)], netns=lay.node_netns(j),
+                    check=False)
     if errors:
         raise SandboxError("; ".join(errors))
 
 
 def wait_synced(timeout=30.0):
-    """Every agent answers ready. (Issue 5: and has applied the API server's resourceVersion.)"""
+    """Every agent answers ready and, in Kubernetes mode, reports "synced" with the digest of
+    the API server's current Pods, Namespaces, NetworkPolicies and Nodes (the contract in
+    kube.sync_digest): what the server holds now is in every datapath. The server is listed
+    again each round, so that changes made meanwhile are waited for too."""
     lay = current_layout()
     with locked(lay) as st:
         nodes = {k: st["nodes"][str(k)] for k in node_keys(st)}
+        kubernetes = st.get("mode") != "standalone"
     deadline = time.monotonic() + timeout
     for k, n in nodes.items():
         rec = n.get("agent")
@@ -117,25 +177,107 @@ def wait_synced(timeout=30.0):
         st, why = agent_api.wait_ready(lay.node_sock(k), deadline, lambda: alive(rec))
         if st is None:
             raise SandboxError(f"{n['name']}: sluice-agent {why} within {timeout:g}s")
+    if not kubernetes:
+        return None
+    c = kube.Client(lay)
+    delay = 0.005
+    try:
+        while True:
+            want, _ = c.sync_digest()
+            behind = []
+            for k, n in nodes.items():
+                st = agent_api.status(lay.node_sock(k))
+                if st is None:
+                    if not alive(n.get("agent")):
+                        raise SandboxError(f"{n['name']}: sluice-agent exited (log: "
+                                           f"{lay.node_agent_log(k)})")
+                    behind.append(f"{n['name']}: no answer on its socket")
+                elif not st.get("synced") or st.get("digest") != want:
+                    behind.append(f"{n['name']}: synced={st.get('synced')} "
+                                  f"digest={st.get('digest')}")
+            if not behind:
+                return want
+            if time.monotonic() >= deadline:
+                raise SandboxError(f"not synced within {timeout:g}s: the API server's digest "
+                                   f"is {want}; " + "; ".join(behind))
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+    finally:
+        c.close()
 
 
-def restart_agent(k, timeout=60.0):
-    """Stop node K's agent (SIGTERM) and start it again; returns when it is ready again."""
+def restart_agent(k, timeout=60.0, kill=False):
+    """Stop node K's agent (SIGTERM, or SIGKILL: a crash) and start it again; returns when it
+    is ready again."""
     lay = current_layout()
     with locked(lay) as st:
         if str(k) not in st["nodes"]:
             raise SandboxError(f"node {k}: no such node", 2)
         old = st["nodes"][str(k)]["agent"]
-    stop(old, timeout=10.0)
-    rec = node.start_agent(lay, k)
+    stop(old, timeout=10.0, sig=signal.SIGKILL if kill else signal.SIGTERM)
+    rec = node.start_agent(lay, k, st.get("mode") != "standalone")
     with locked(lay) as st:
         st["nodes"][str(k)]["agent"] = record(rec)
     node.wait_agent_ready(lay, k, rec, timeout)
     return rec
 
 
+KUBECTL = "/usr/bin/kubectl"
+
+
+def kubectl_argv(lay, args):
+    """The real kubectl, inside the underlay namespace, with the sandbox's kubeconfig."""
+    if not os.path.exists(lay.kubeconfig):
+        raise SandboxError(f"{lay.kubeconfig}: no kubeconfig (the API server never started?)")
+    exe = KUBECTL if os.access(KUBECTL, os.X_OK) else shutil.which("kubectl")
+    if not exe:
+        raise SandboxError("kubectl: not installed (/usr/bin/kubectl)")
+    return (["nsenter", f"--net=/run/netns/{lay.underlay_netns}", "--", exe,
+             "--kubeconfig", lay.kubeconfig, "--cache-dir", os.path.join(lay.dir, "kubectl-cache")]
+            + list(args))
+
+
+def kubectl_env(lay):
+    env = dict(os.environ, KUBECONFIG=lay.kubeconfig)
+    env.pop("KUBE_FEATURE_WatchListClient", None)
+    return env
+
+
+def apiserver_cmd(lay, action, fault=None, body="{}"):
+    if action in ("stop", "restart"):
+        stop_apiserver(lay)
+    if action in ("start", "restart"):
+        with locked(lay) as st:
+            if apiserver.running(st):
+                raise SandboxError("the API server runs already")
+        start_apiserver(lay)
+    if action == "status":
+        with locked(lay) as st:
+            up = apiserver.running(st)
+        pid = (st.get("apiserver") or {}).get("pid")
+        print(f"{apiserver.url()}: " + (f"running, pid {pid}" if up else "stopped"))
+        return 0 if up else 1
+    if action == "fault":
+        if not fault:
+            raise SandboxError("apiserver fault: name the ACTION (drop-watches, gone, compact, "
+                               "pause, resume, restart)", 2)
+        try:
+            extra = json.loads(body)
+        except ValueError as e:
+            raise SandboxError(f"apiserver fault: JSON {body!r}: {e}", 2)
+        if not isinstance(extra, dict):
+            raise SandboxError(f"apiserver fault: JSON {body!r} is not an object", 2)
+        c = kube.Client(lay)
+        try:
+            print(json.dumps(c.request("POST", "/_kapi/fault", dict(extra, action=fault))))
+        finally:
+            c.close()
+    return 0
+
+
 # What a sandbox directory may hold; anything else is not ours and stays (with a warning).
-OWN_ENTRIES = re.compile(r"^(state\.json(\.tmp)?|lock|kubeconfig|apiserver.*|node-\d+|pods)$")
+OWN_ENTRIES = re.compile(r"^(state\.json(\.tmp)?|lock|kubeconfig|apiserver.*|kubectl-cache|"
+                         r"node-\d+|pods|\.kapi-.*)$")
 
 
 def _remove_sandbox_dir(lay):

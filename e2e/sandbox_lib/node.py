@@ -72,17 +72,19 @@ def route_pod_cidrs(lay, st):
                      NODE_IFNAME, "proto", "static"], netns=lay.node_netns(k))
 
 
-def agent_argv(lay, k):
-    return [binary("agent/sluice-agent"), "--node", lay.node_name(k),
+def agent_argv(lay, k, kubernetes=True):
+    kube = ["--kubeconfig", lay.kubeconfig] if kubernetes else []
+    return [binary("agent/sluice-agent")] + kube + ["--node", lay.node_name(k),
             "--pod-cidr", lay.pod_cidr(k), "--bpffs", lay.node_bpffs(k),
             "--state-dir", lay.node_state_dir(k), "--cni-conf-dir", lay.node_cni_conf_dir(k),
             "--ipam-data-dir", lay.node_ipam_dir(k), "--metrics-addr", METRICS_ADDR,
             "--log-level", os.environ.get("SLUICE_AGENT_LOG_LEVEL", "info")]
 
 
-def start_agent(lay, k):
-    """Start node K's agent in the node's namespace; returns its process record."""
-    return spawn(agent_argv(lay, k), lay.node_agent_log(k), netns=lay.node_netns(k))
+def start_agent(lay, k, kubernetes=True):
+    """Start node K's agent in the node's namespace (with the sandbox's kubeconfig unless
+    standalone); returns its process record."""
+    return spawn(agent_argv(lay, k, kubernetes), lay.node_agent_log(k), netns=lay.node_netns(k))
 
 
 def wait_agent_ready(lay, k, rec, timeout):

@@ -8,7 +8,7 @@ import shutil
 import sys
 import uuid
 
-from . import cni, netns
+from . import cni, kube, netns
 from .config import SandboxError, netns_path, parse_pod_ref
 from .proc import record, spawn, stop
 from .state import locked
@@ -99,8 +99,10 @@ def add(lay, ref, node=None, labels=(), ports=()):
             raise SandboxError(f"pod {ref}: network namespace {pod['netns']} exists already "
                                f"(left over? `e2e/sandbox down` removes it)")
         st["pods"][ref] = pod  # recorded first, so that `down` finds it whatever happens next
-    # (issue 5: create the Pod object here, before the CNI ADD, as kubelet does)
     try:
+        # As kubelet sees it: the Pod object exists (scheduled to node K) before the runtime
+        # calls CNI ADD, so the agent can find its labels; its status follows the ADD.
+        _create_object(lay, ns, name, k, lab, plist, pod)
         os.makedirs(lay.pod_dir(ns, name), exist_ok=True)
         netns.create(pod["netns"])
         result = cni.add(lay.node_netns(k), lay.node_cni_conf_dir(k), cid,
@@ -110,6 +112,7 @@ def add(lay, ref, node=None, labels=(), ports=()):
         pod["hostIfname"] = cni.host_ifname(result)
         if plist:
             pod["listener"] = start_listener(lay, ref, pod)
+        _set_running(lay, ns, name, pod)
     except BaseException:
         _undo(lay, ref, pod)
         raise
@@ -129,8 +132,48 @@ def _undo(lay, ref, pod):
             print(f"pod {ref}: undoing ADD: {e}", file=sys.stderr)
     netns.delete(pod["netns"])
     shutil.rmtree(lay.pod_dir(*ref.split("/")), ignore_errors=True)
+    if pod.get("object"):
+        try:
+            _delete_object(lay, *ref.split("/"))
+        except SandboxError as e:
+            print(f"pod {ref}: undoing the Pod object: {e}", file=sys.stderr)
     with locked(lay) as st:
         st["pods"].pop(ref, None)
+
+
+def _create_object(lay, ns, name, k, labels, ports, pod):
+    c = kube.Client(lay)
+    try:
+        c.ensure_namespace(ns)
+        try:
+            obj = c.create(f"/api/v1/namespaces/{ns}/pods",
+                           kube.pod_object(ns, name, lay.node_name(k), labels, ports))
+        except kube.ApiError as e:
+            if e.code == 409:
+                raise SandboxError(f"pod {ns}/{name}: the API server has a Pod of that name "
+                                   f"already (`e2e/sandbox kubectl delete pod -n {ns} {name}`)")
+            raise
+        pod["object"] = True
+        pod["uid"] = obj["metadata"]["uid"]
+    finally:
+        c.close()
+
+
+def _set_running(lay, ns, name, pod):
+    c = kube.Client(lay)
+    try:
+        c.merge_patch(f"/api/v1/namespaces/{ns}/pods/{name}/status",
+                      kube.pod_running_status(pod["ip"], lay.node_ip(pod["node"])))
+    finally:
+        c.close()
+
+
+def _delete_object(lay, ns, name):
+    c = kube.Client(lay)
+    try:
+        c.delete(f"/api/v1/namespaces/{ns}/pods/{name}")
+    finally:
+        c.close()
 
 
 def delete(lay, ref, ignore_missing=False):
@@ -160,9 +203,12 @@ def delete(lay, ref, ignore_missing=False):
         except SandboxError as e:
             errors.append(f"second DEL without the namespace: {e}")
     shutil.rmtree(lay.pod_dir(ns, name), ignore_errors=True)
+    try:
+        _delete_object(lay, ns, name)
+    except SandboxError as e:
+        errors.append(f"deleting the Pod object: {e}")
     with locked(lay) as st:
         st["pods"].pop(ref, None)
-    # (issue 5: delete the Pod object here)
     if errors:
         raise SandboxError(f"pod {ref}: " + "; ".join(errors))
 
