@@ -47,7 +47,7 @@ bad_req() { # DESCRIPTION FIELD REQUEST
 	local r
 	r=$(api "$3")
 	if [ "$(printf '%s' "$r" | jget code)" = 7 ] &&
-		printf '%s' "$r" | jget error | grep -q "^$2: "; then
+		grep -q "^$2: " <<<"$(printf '%s' "$r" | jget error)"; then
 		ok "$1"
 	else
 		bad "$1: $r"

@@ -18,7 +18,7 @@ run() {
 	out=$(env -u KUBERNETES_SERVICE_HOST "$@" 2>&1) || rc=$?
 	if [ "$rc" -ne "$want" ]; then
 		bad "$d: exit $rc, want $want ($out)"
-	elif ! printf '%s' "$out" | grep -Eq -- "$pat"; then
+	elif ! grep -Eq -- "$pat" <<<"$out"; then # not a pipe: pipefail + SIGPIPE
 		bad "$d: output does not match /$pat/: $out"
 	else
 		ok "$d"
@@ -50,7 +50,7 @@ run 2 "--kubeconfig: Kubernetes mode .*issue 5" "kubernetes mode not yet" "${A[@
 	--kubeconfig /nonexistent
 rc=0
 out=$(KUBERNETES_SERVICE_HOST=10.96.0.1 "${A[@]}" 2>&1) || rc=$?
-if [ $rc -eq 2 ] && printf '%s' "$out" | grep -q "KUBERNETES_SERVICE_HOST: Kubernetes mode"; then
+if [ $rc -eq 2 ] && grep -q "KUBERNETES_SERVICE_HOST: Kubernetes mode" <<<"$out"; then
 	ok "in-cluster env selects kubernetes mode"
 else
 	bad "in-cluster env: exit $rc: $out"

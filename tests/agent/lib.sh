@@ -35,7 +35,8 @@ expect_eq() {
 }
 # expect_match DESCRIPTION STRING PATTERN (grep -E)
 expect_match() {
-	if printf '%s' "$2" | grep -Eq -- "$3"; then ok "$1"; else bad "$1: '$2' !~ /$3/"; fi
+	# A here-string, not a pipe: with pipefail, grep -q quitting early fails the writer.
+	if grep -Eq -- "$3" <<<"$2"; then ok "$1"; else bad "$1: '$2' !~ /$3/"; fi
 }
 finish() {
 	echo "$PASS passed, $FAIL failed"
