@@ -147,6 +147,10 @@ class KapiHTTPServer(ThreadingHTTPServer):
         super().__init__(addr, handler)
 
     def finish_request(self, request, client_address):
+        try:
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
         if self.app.tls is not None:
             try:
                 request.settimeout(10)
@@ -218,9 +222,12 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache, private")
         for k, v in (headers or {}).items():
             self.send_header(k, v)
-        self.end_headers()
+        # headers and body in one write
+        self._headers_buffer.append(b"\r\n")
         if self.command != "HEAD":
-            self.wfile.write(body)
+            self._headers_buffer.append(body)
+        self.wfile.write(b"".join(self._headers_buffer))
+        self._headers_buffer = []
         self._code = code
 
     def _error(self, e):
@@ -280,7 +287,9 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError, socket.timeout):
             self.close_connection = True
         finally:
-            self.server.app.log_line("%s %s %s %dms %s" % (
+            now = time.time()
+            self.server.app.log_line("%s.%03dZ %s %s %s %dms %s" % (
+                time.strftime("%H:%M:%S", time.gmtime(now)), int(now * 1000) % 1000,
                 self.command, self.path, self._code, (time.monotonic() - t0) * 1000,
                 self.headers.get("User-Agent", "") if self.headers else ""))
 
@@ -556,12 +565,8 @@ class Handler(BaseHTTPRequestHandler):
     def _send_list(self, rtype, meta, items):
         head = ('{"kind":%s,"apiVersion":%s,"metadata":%s,"items":['
                 % (dumps(rtype.kind + "List"), dumps(rtype.gv), dumps(meta)))
-        strip = rtype.builtin
-        parts = []
-        for o in items:
-            if strip:
-                o = {k: v for k, v in o.items() if k not in ("kind", "apiVersion")}
-            parts.append(dumps(o))
+        store = self.server.app.store
+        parts = [store.list_item_json(rtype, o, rtype.builtin) for o in items]
         self._send(200, (head + ",".join(parts) + "]}").encode())
 
     # --- watch streaming ------------------------------------------------------------------

@@ -144,6 +144,8 @@ class Store:
         self.rv = 0
         self.compacted = 0
         self.objects = {}  # rtype.key -> {(namespace, name): object}
+        self.sorted_keys = {}  # rtype.key -> sorted keys of objects[rtype.key] (a cache)
+        self.item_json = {}  # (rtype.key, namespace, name) -> (resourceVersion, list JSON)
         self.history = collections.deque()
         self.history_max = max(1, history)
         self.watchers = set()
@@ -239,8 +241,18 @@ class Store:
                 state = self._state_at(rtype, snap)
             else:
                 snap, state = self._list_state(rtype, rv, rv_match, limit)
-            keys = sorted(k for k, o in state.items()
-                          if (ns is None or k[0] == ns) and self._match(o, labels, fields))
+            if state is self.objects.get(rtype.key):
+                keys = self.sorted_keys.get(rtype.key)
+                if keys is None:
+                    keys = self.sorted_keys[rtype.key] = sorted(state)
+            else:
+                keys = sorted(state)
+            if ns is not None:
+                lo = bisect.bisect_left(keys, (ns,))
+                hi = bisect.bisect_left(keys, (ns + "\0",))
+                keys = keys[lo:hi]
+            if labels or fields:
+                keys = [k for k in keys if self._match(state[k], labels, fields)]
             if start is not None:
                 keys = keys[bisect.bisect_right(keys, start):]
             token, remaining = "", None
@@ -253,6 +265,21 @@ class Store:
             if labels or fields:
                 remaining = None
             return items, str(snap), token, remaining
+
+    def list_item_json(self, rtype, obj, strip):
+        """The JSON text of a list item (without kind/apiVersion when strip), cached by
+        resourceVersion (which identifies an object's content)."""
+        meta = obj["metadata"]
+        key = (rtype.key, meta.get("namespace", ""), meta["name"])
+        rv = meta.get("resourceVersion")
+        hit = self.item_json.get(key)
+        if hit is not None and hit[0] == rv and hit[1] == strip:
+            return hit[2]
+        o = {k: v for k, v in obj.items() if k not in ("kind", "apiVersion")} if strip else obj
+        text = json.dumps(o, separators=(",", ":"))
+        if obj is self.objects.get(rtype.key, {}).get(key[1:]):
+            self.item_json[key] = (rv, strip, text)
+        return text
 
     def _list_state(self, rtype, rv, rv_match, limit):
         if rv_match not in (None, "", "Exact", "NotOlderThan"):
@@ -298,6 +325,8 @@ class Store:
                 if initial_events:
                     w.queue.append((BOOKMARK, self.bookmark(rtype, initial_end=True)))
             else:
+                if n > self.rv:
+                    self._wait_rv(n)
                 if n < self.compacted:
                     raise errors.gone("too old resource version: %d (%d)"
                                       % (n, self.compacted + 1))
@@ -405,6 +434,7 @@ class Store:
                 return obj
             meta["resourceVersion"] = self._next_rv()
             self._bucket(rtype)[(ns or "", name)] = obj
+            self.sorted_keys.pop(rtype.key, None)
             self._commit(rtype, ADDED, obj, None)
             self._after_write(rtype, None, obj)
             return obj
@@ -712,6 +742,8 @@ class Store:
     def _remove(self, rtype, old):
         meta = old["metadata"]
         del self._bucket(rtype)[(meta.get("namespace", ""), meta["name"])]
+        self.sorted_keys.pop(rtype.key, None)
+        self.item_json.pop((rtype.key, meta.get("namespace", ""), meta["name"]), None)
         last = dict(old, metadata=dict(meta, resourceVersion=self._next_rv()))
         self._commit(rtype, DELETED, last, old)
         self._after_write(rtype, old, None)
@@ -766,6 +798,8 @@ class Store:
                 for t in crd_types(c):
                     self.registry.add(t)
             self.objects = {}
+            self.sorted_keys = {}
+            self.item_json = {}
             for o in objs:
                 group, _, version = (o.get("apiVersion") or "").rpartition("/")
                 rtype = self.registry.by_kind(group, o.get("kind"))
