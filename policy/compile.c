@@ -179,6 +179,7 @@ struct sl_policy {
 	size_t rule_exhausted;
 	struct sl_node *self;
 	size_t ident_overflows, n_addr_dep;
+	uint64_t ident_retry_dels;
 	SL_VEC(char *) errs;
 	pitem_vec tmp;
 	int oom;
@@ -801,6 +802,9 @@ static void addr_update(struct sl_policy *p, struct addrx *x)
 		x->overflow = true; /* treated as world: only ipBlock rules can match it */
 		return;
 	}
+	if (x->overflow)
+		p->ident_overflows--;
+	x->overflow = false;
 	if (ents_set(&p->ents, ENT_IDENT, &x->a, &v))
 		p->oom = 1;
 }
@@ -1499,6 +1503,29 @@ int sl_policy_delete_pod(struct sl_policy *p, const char *ns, const char *name)
 	return done(p);
 }
 
+int sl_policy_set_pod_ips(struct sl_policy *p, const char *ns, const char *name,
+			  const struct sl_addr *ips, size_t n)
+{
+	struct podx *x = pod_find(p, ns, name);
+	struct sl_pod *pod;
+	struct sl_addr *v;
+
+	if (!x || !x->pod)
+		return -ENOENT;
+	pod = sl_pod_dup(x->pod);
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!pod || !v) {
+		sl_pod_free(pod);
+		free(v);
+		return -ENOMEM;
+	}
+	memcpy(v, ips, n * sizeof(*v));
+	free(pod->ips);
+	pod->ips = v;
+	pod->n_ips = n;
+	return sl_policy_upsert_pod(p, pod);
+}
+
 static void ns_relabel(struct sl_policy *p, struct nsx *ns, struct sl_labels *labels)
 {
 	struct sl_list *pos, *tmp;
@@ -1727,6 +1754,25 @@ static void retry_overflowed(struct sl_policy *p)
 	}
 }
 
+/* Addresses left out of a full sl_ident get in once room was made. */
+static void retry_ident_overflow(struct sl_policy *p)
+{
+	struct sl_hnode *n, *next;
+	size_t b;
+
+	if (!p->ident_overflows || p->ident_retry_dels == p->ents.dels)
+		return;
+	p->ident_retry_dels = p->ents.dels;
+	for (b = 0; b <= p->addrs.mask; b++)
+		for (n = p->addrs.b[b]; n; n = next) {
+			struct addrx *x = container_of(n, struct addrx, hn);
+
+			next = n->next;
+			if (x->overflow)
+				addr_update(p, x);
+		}
+}
+
 int sl_policy_take_delta(struct sl_policy *p, struct sl_delta *d)
 {
 	struct sl_list *pos, *tmp;
@@ -1736,6 +1782,7 @@ int sl_policy_take_delta(struct sl_policy *p, struct sl_delta *d)
 	if (p->oom)
 		return -ENOMEM;
 	retry_overflowed(p);
+	retry_ident_overflow(p);
 	ps_free_zero(p);
 	err = ents_take(&p->ents, d);
 	sl_list_for_each_safe(pos, tmp, &p->dirty)

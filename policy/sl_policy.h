@@ -109,6 +109,12 @@ void sl_policy_free(struct sl_policy *p);
  */
 int sl_policy_upsert_pod(struct sl_policy *p, struct sl_pod *pod);
 int sl_policy_delete_pod(struct sl_policy *p, const char *ns, const char *name);
+/* The addresses CNI ADD gave a known pod, before its status.podIPs reaches the API server:
+ * the same as upserting the stored pod with these addresses. -ENOENT if the pod is unknown
+ * (its labels are, so its policy would be a guess: wait for the watch). An upsert replaces
+ * the addresses again: merge before upserting a pod whose status has none yet. */
+int sl_policy_set_pod_ips(struct sl_policy *p, const char *ns, const char *name,
+			  const struct sl_addr *ips, size_t n);
 int sl_policy_upsert_namespace(struct sl_policy *p, struct sl_namespace *n);
 int sl_policy_delete_namespace(struct sl_policy *p, const char *name);
 int sl_policy_upsert_netpol(struct sl_policy *p, struct sl_netpol *np);

@@ -6,6 +6,7 @@
  * endpoint removal and the node's own addresses.
  */
 #include <setjmp.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -242,7 +243,31 @@ static void test_capacity_fails_closed(void **state)
 	assert_int_equal(t.store.violations, 0);
 	topo_fini(&t);
 
+	/* sl_ident full: addresses left out (world), an error, and in again once there is room */
+	cfg.max_peer = 0;
+	cfg.max_ident = 8;
+	topo_init_cfg(&t, &cfg);
+	topo_e2e(&t); /* 10 pod addresses and the node's */
+	topo_sync(&t);
+	sl_policy_get_stats(t.p, &st);
+	assert_int_equal(st.ident, 8);
+	assert_int_equal(st.ident_overflows, 3);
+	found = false;
+	for (size_t i = 0; (e = sl_policy_error(t.p, i)); i++)
+		found |= strstr(e, "sl_ident full") != NULL;
+	assert_true(found);
+	topo_del(&t, 0, "z", "a");
+	topo_del(&t, 0, "z", "b");
+	topo_del(&t, 0, "z", "c");
+	topo_sync(&t);
+	sl_policy_get_stats(t.p, &st);
+	assert_int_equal(st.ident, 8);
+	assert_int_equal(st.ident_overflows, 0);
+	assert_int_equal(t.store.violations, 0);
+	topo_fini(&t);
+
 	/* per-set limit */
+	cfg.max_ident = 0;
 	cfg.max_peer = 0;
 	cfg.max_set_entries = 2;
 	topo_init_cfg(&t, &cfg);
@@ -275,6 +300,24 @@ static void test_endpoint_lifecycle(void **state)
 	assert_true(d.eps.v[0].removed);
 	assert_string_equal(d.eps.v[0].name, "a");
 	assert_int_equal(d.ident_del.n, 1);
+	sl_delta_free(&d);
+	/* CNI ADD before the API server has the address */
+	topo_pod(&t, "{'metadata':{'name':'e','namespace':'x','labels':{'pod':'e'}},'spec':{"
+		     "'nodeName':'n1'},'status':{'phase':'Pending'}}");
+	{
+		struct sl_addr a;
+
+		sl_addr_parse("10.0.0.9", &a);
+		assert_int_equal(sl_policy_set_pod_ips(t.p, "x", "e", &a, 1), 0);
+		assert_int_equal(sl_policy_set_pod_ips(t.p, "x", "nope", &a, 1), -ENOENT);
+	}
+	assert_int_equal(sl_policy_take_delta(t.p, &d), 0);
+	assert_int_equal(d.eps.n, 1);
+	assert_int_equal(d.ident_set.n, 1);
+	assert_int_equal(d.ident_set.v[0].v.id, d.eps.v[0].identity);
+	sl_delta_free(&d);
+	topo_del(&t, 0, "x", "e");
+	assert_int_equal(sl_policy_take_delta(t.p, &d), 0);
 	sl_delta_free(&d);
 	/* a pod on another node, or finished, is no endpoint here */
 	add_pod(&t, "x", "b", "{'pod':'b'}", "10.0.0.2", "n2", NULL);
