@@ -116,9 +116,10 @@ int cmd_add(const struct cni_args *a, struct sl_conf *c, struct cni_error *e)
 	if (err)
 		goto out;
 	err = sl_ipam_exec(a, c, &ipam_add, &res, e);
-	if (err) /* nothing reserved; a DEL by containerID could free a live reservation */
+	/* a failed IPAM ADD reserved nothing, and a DEL by containerID could free a live one */
+	ipam_done = res.reserved;
+	if (err)
 		goto undo;
-	ipam_done = true;
 	pr_info("ADD %s/%s: ip %s veth %s", a->container_id, a->ifname, res.ip, v.host_name);
 
 	err = sl_veth_create(host, pod, nsfd, a->ifname, alias, c->mtu, &v, e);

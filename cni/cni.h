@@ -113,12 +113,14 @@ struct sl_ipam_result {
 	int prefix;  /* as the IPAM plugin gave it (we configure a /32) */
 	struct sl_ipam_route routes[16];
 	int nroutes;
-	cJSON *dns; /* copy of the plugin's "dns", or NULL */
+	cJSON *dns;    /* copy of the plugin's "dns", or NULL */
+	bool reserved; /* the plugin's ADD succeeded, even if its output was unusable */
 };
 
 /* Run the IPAM plugin with command cmd ("ADD", "DEL", "CHECK", "GC", "STATUS"). On ADD fills
  * res (may be NULL otherwise). container_id/ifname/netns override the args (GC, DEL of stale
  * attachments); stdin_conf overrides the config sent (GC). */
+#define SL_IPAM_TIMEOUT_MS 60000 /* a hung IPAM plugin is killed after this */
 struct sl_ipam_call {
 	const char *cmd;
 	const char *container_id;

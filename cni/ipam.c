@@ -8,6 +8,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent_proto.h" /* sl_now_ms */
 #include "cni.h"
 #include "log.h"
 
@@ -77,6 +80,7 @@ static int run(const char *path, char **env, const char *in, char **out, int *st
 {
 	posix_spawn_file_actions_t fa;
 	char *argv[] = {(char *)path, NULL}, *buf = NULL, *nb;
+	long long deadline = sl_now_ms() + SL_IPAM_TIMEOUT_MS;
 	size_t len = 0, cap = 0;
 	int infd, pipefd[2], err;
 	ssize_t n;
@@ -114,8 +118,16 @@ static int run(const char *path, char **env, const char *in, char **out, int *st
 			}
 			buf = nb;
 		}
+		struct pollfd p = {.fd = pipefd[0], .events = POLLIN};
+		long long left = deadline - sl_now_ms();
+
+		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
+			kill(pid, SIGKILL); /* a hung IPAM plugin must not hang the runtime */
+			err = -ETIMEDOUT;
+			break;
+		}
 		n = read(pipefd[0], buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0)
 			break;
@@ -155,6 +167,10 @@ static int exec_plugin(const struct cni_args *a, const struct sl_conf *c, const 
 		return cni_err(e, -ENOMEM, SL_ERR_INTERNAL, "ipam: out of memory");
 	err = run(path, env, in, &out, &status);
 	free(env);
+	if (err == -ETIMEDOUT)
+		return cni_err(e, err, CNI_ERR_TRY_AGAIN,
+			       "ipam %s: %s: no answer within %d s, killed: try again later",
+			       c->ipam_type, cmd, SL_IPAM_TIMEOUT_MS / 1000);
 	if (err)
 		return cni_err(e, err, SL_ERR_IPAM, "ipam %s: %s: exec %s: %s", c->ipam_type, cmd,
 			       path, strerror(-err));
@@ -261,7 +277,6 @@ static int parse_result(const struct sl_conf *c, const cJSON *res, struct sl_ipa
 	struct in_addr ia;
 	char buf[48], *slash;
 
-	memset(r, 0, sizeof(*r));
 	cJSON_ArrayForEach (it, ips) {
 		addr = cJSON_GetObjectItemCaseSensitive(it, "address");
 		if (!cJSON_IsString(addr) || strlen(addr->valuestring) >= sizeof(buf))
@@ -322,6 +337,8 @@ int sl_ipam_exec(const struct cni_args *a, const struct sl_conf *c, const struct
 	err = exec_plugin(a, c, call->cmd, call, in, &out, e);
 	cJSON_free(in);
 	if (!err && res && !strcmp(call->cmd, "ADD")) {
+		memset(res, 0, sizeof(*res));
+		res->reserved = true; /* it said yes: whatever it printed, DEL must follow */
 		if (!out)
 			err = cni_err(e, -EPROTO, SL_ERR_IPAM, "ipam %s: ADD: output is not JSON",
 				      c->ipam_type);

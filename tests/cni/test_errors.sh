@@ -110,6 +110,34 @@ cni DEL s1 eth0 "$NS" "$T/small.json"
 check "DEL s1" test "$RC" = 0
 check "no leak after exhaustion" nothing_left
 
+# --- IPAM plugins that misbehave (shell stand-ins in their own CNI_PATH dir)
+mkdir -p "$T/fakeipam"
+for kind in garbage v6only; do
+	cat >"$T/fakeipam/ipam-$kind" <<EOS
+#!/bin/sh
+cat >/dev/null
+case "\$CNI_COMMAND" in
+VERSION) echo '{"cniVersion":"1.0.0","supportedVersions":["0.4.0","1.0.0"]}' ;;
+ADD) [ $kind = garbage ] && echo 'this is not json' || echo '{"cniVersion":"1.0.0","ips":[{"address":"fd00::5/64"}]}' ;;
+DEL) echo "\$CNI_CONTAINERID/\$CNI_IFNAME" >>"$T/fakeipam/$kind.del" ;;
+esac
+exit 0
+EOS
+	chmod +x "$T/fakeipam/ipam-$kind"
+done
+CNI_PATH_SAVED=$CNI_PATH_DIRS
+CNI_PATH_DIRS=$T/fakeipam:$CNI_PATH_SAVED
+make_conf "$T/bad.json" --set 'ipam={"type":"ipam-garbage"}'
+cni ADD e1 eth0 "$NS" "$T/bad.json"
+check "IPAM output that is not JSON -> 102" expect_error 102 "ipam ipam-garbage: ADD: output is not JSON"
+check "... and the allocation it said yes to was released (IPAM DEL)" grep -qx e1/eth0 "$T/fakeipam/garbage.del"
+make_conf "$T/bad.json" --set 'ipam={"type":"ipam-v6only"}'
+cni ADD e1 eth0 "$NS" "$T/bad.json"
+check "IPAM result without IPv4 -> 102" expect_error 102 "ipam ipam-v6only: returned no IPv4 address"
+check "... and released (IPAM DEL)" grep -qx e1/eth0 "$T/fakeipam/v6only.del"
+CNI_PATH_DIRS=$CNI_PATH_SAVED
+check "no leak after misbehaving IPAM" nothing_left
+
 # --- failure half-way: programs not pinned (after IPAM and veth): everything undone
 mkdir -p "$T/nopins"
 make_conf "$T/bad.json" --set "bpffs=\"$T/nopins\""
@@ -144,6 +172,7 @@ for mode in refuse garbage silent; do
 	check "... ADD undone, nothing left ($mode)" nothing_left
 	kill "$SPID"
 	wait "$SPID" 2>/dev/null
+	rm -f "$SOCK" # so that the next stand-in's socket is what we wait for
 done
 
 # --- the real agent down
