@@ -462,6 +462,7 @@ int main(void)
 	    cmocka_unit_test(test_node_addresses_are_host),
 	    cmocka_unit_test(test_named_ports_split_identities),
 	    cmocka_unit_test(test_full_port_range),
+	    cmocka_unit_test(test_restart_numbering),
 	    cmocka_unit_test(test_namespace_relabel),
 	};
 	size_t n = sizeof(tests) / sizeof(tests[0]);
