@@ -93,6 +93,7 @@ start_agent() {
 	if ! wait_for 30 test -S "$T/state/agent.sock" -a -f "$CONFLIST"; then
 		echo "agent did not become ready"; tail -n 20 "$T/agent.log"; exit 1
 	fi
+	PINS_AT_START=${PINS_AT_START:-$(pins)}
 }
 
 stop_agent() {
@@ -147,15 +148,25 @@ ipam_files() {
 agent_endpoints() {
 	agent_call '{"op":"endpoint_list"}' | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["endpoints"]))'
 }
-# nothing_left: no veth, no reservation, no endpoint, no host route into the pod range
+# entries in the pinned endpoint map (what the datapath sees), whether the agent runs or not
+map_entries() {
+	bpftool -j map dump pinned "$BPFFS/v1/sl_endpoints" 2>/dev/null |
+		python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' 2>/dev/null || echo "?"
+}
+# pins: the plugin never creates any; the agent's set stays what it was at start
+pins() { find "$BPFFS" -mindepth 1 2>/dev/null | sort | md5sum | cut -c1-8; }
+# nothing_left: no veth, reservation, endpoint (agent or map), host route, or new pin
 nothing_left() {
-	local l i e r
+	local l i e m r p
 	l=$(sl_links)
 	i=$(ipam_files)
 	e=$(agent_endpoints 2>/dev/null || echo "?")
+	m=$(map_entries)
 	r=$(in_node ip -4 route show | grep -c "^${CIDR%.*}" || true)
-	if [ "$l" != 0 ] || [ "$i" != 0 ] || { [ "$e" != 0 ] && [ "$e" != "?" ]; } || [ "$r" != 0 ]; then
-		echo "  leaked: links=$l ipam=$i endpoints=$e routes=$r"
+	p=$(pins)
+	if [ "$l" != 0 ] || [ "$i" != 0 ] || { [ "$e" != 0 ] && [ "$e" != "?" ]; } ||
+		[ "$m" != 0 ] || [ "$r" != 0 ] || [ "$p" != "$PINS_AT_START" ]; then
+		echo "  leaked: links=$l ipam=$i endpoints=$e map=$m routes=$r pins=$p/$PINS_AT_START"
 		return 1
 	fi
 }

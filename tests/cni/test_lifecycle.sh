@@ -58,6 +58,7 @@ e = json.loads(sys.argv[1])['endpoint']
 assert (e['ip'], e['hostIfname'], e['podMac'], e['hostMac'], e['pod'], e['namespace'], e['podUID']) == \
     ('$IP', '$HOST', '$PODMAC', '$HOSTMAC', 'c1', 'default', 'uid-c1'), e" "$EP"
 check "host-local reserved $IP for c1/eth0" grep -q c1 "$IPAMDIR/$IP"
+check "the endpoint is in the pinned sl_endpoints map" test "$(map_entries)" = 1
 check "ping node -> pod" in_node ping -c 2 -i 0.2 -W 2 -q "$IP"
 check "ping pod -> node" ip netns exec "$P-p1" ping -c 2 -i 0.2 -W 2 -q "$NODE_IP"
 
