@@ -47,7 +47,7 @@ int sl_agent_request(const struct sl_conf *c, cJSON *req, cJSON **resp, int time
 }
 
 int sl_agent_endpoint_del(const struct sl_conf *c, const char *container_id, const char *ifname,
-			  struct cni_error *e)
+			  int timeout_ms, struct cni_error *e)
 {
 	cJSON *req = cJSON_CreateObject(), *resp = NULL;
 	int err;
@@ -55,7 +55,7 @@ int sl_agent_endpoint_del(const struct sl_conf *c, const char *container_id, con
 	cJSON_AddStringToObject(req, "op", "endpoint_del");
 	cJSON_AddStringToObject(req, "containerID", container_id);
 	cJSON_AddStringToObject(req, "ifname", ifname);
-	err = sl_agent_request(c, req, &resp, SL_AGENT_TIMEOUT_MS, e);
+	err = sl_agent_request(c, req, &resp, timeout_ms, e);
 	if (err == -ENOENT && resp) /* 404: already gone */
 		err = 0;
 	cJSON_Delete(resp);

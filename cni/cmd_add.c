@@ -13,6 +13,8 @@
 #include "cni.h"
 #include "log.h"
 
+#define UNDO_AGENT_TIMEOUT_MS 2000 /* undo must not double a timeout the runtime already waited */
+
 struct k8s_args {
 	char ns[256], pod[256], uid[128];
 };
@@ -136,9 +138,10 @@ int cmd_add(const struct cni_args *a, struct sl_conf *c, struct cni_error *e)
 	if (err)
 		goto undo;
 	err = register_endpoint(a, c, &v, res.ip, e);
+	/* an agent that timed out or refused may still hold a half-made entry: remove it too */
+	agent_done = err != -ENOENT && err != -ECONNREFUSED;
 	if (err)
 		goto undo;
-	agent_done = true;
 
 	struct sl_add_result r = {
 	    .veth = &v, .ifname = a->ifname, .netns = a->netns, .ipam = &res, .mtu = c->mtu};
@@ -152,7 +155,8 @@ int cmd_add(const struct cni_args *a, struct sl_conf *c, struct cni_error *e)
 undo:
 	pr_warn("ADD %s/%s failed: undoing", a->container_id, a->ifname);
 	if (agent_done)
-		sl_agent_endpoint_del(c, a->container_id, a->ifname, &ignore);
+		sl_agent_endpoint_del(c, a->container_id, a->ifname, UNDO_AGENT_TIMEOUT_MS,
+				      &ignore);
 	if (veth_done) /* takes the peer, its routes and the host route with it */
 		sl_link_del(host, v.host_name);
 	if (ipam_done && sl_ipam_exec(a, c, &ipam_del, NULL, &ignore))

@@ -25,7 +25,7 @@ int cmd_del(const struct cni_args *a, struct sl_conf *c, struct cni_error *e)
 	sl_veth_name(a->container_id, a->ifname, name);
 	pr_info("DEL %s/%s: veth %s", a->container_id, a->ifname, name);
 
-	err = sl_agent_endpoint_del(c, a->container_id, a->ifname, &agent_err);
+	err = sl_agent_endpoint_del(c, a->container_id, a->ifname, SL_AGENT_TIMEOUT_MS, &agent_err);
 	if (err && agent_err.code == CNI_ERR_TRY_AGAIN) {
 		pr_warn("DEL %s/%s: agent unreachable, it will reconcile: %s", a->container_id,
 			a->ifname, agent_err.msg);

@@ -128,7 +128,7 @@ static void release(const struct cni_args *a, const struct sl_conf *c, struct nl
 	int err;
 
 	pr_info("GC: releasing stale attachment %s/%s", t->id, t->ifname);
-	err = sl_agent_endpoint_del(c, t->id, t->ifname, e);
+	err = sl_agent_endpoint_del(c, t->id, t->ifname, SL_AGENT_TIMEOUT_MS, e);
 	*ret = *ret ?: err;
 	sl_veth_name(t->id, t->ifname, name);
 	if (host && (err = sl_link_del(host, name)))

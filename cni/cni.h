@@ -203,7 +203,7 @@ int sl_tc_check(const char *bpffs, int ifindex, const char *ifname, struct cni_e
 int sl_agent_request(const struct sl_conf *c, cJSON *req, cJSON **resp, int timeout_ms,
 		     struct cni_error *e);
 int sl_agent_endpoint_del(const struct sl_conf *c, const char *container_id, const char *ifname,
-			  struct cni_error *e);
+			  int timeout_ms, struct cni_error *e);
 
 /* result.c */
 struct sl_add_result {
