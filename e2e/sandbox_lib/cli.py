@@ -351,7 +351,12 @@ def execvp(argv, env=None):
 
 def main(argv=None):
     ap = build_parser()
-    a = ap.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["kubectl"] and argv[1:2] not in (["-h"], ["--help"]):
+        # kubectl's own options (--request-timeout=…, -o …) go to kubectl as they are
+        a = argparse.Namespace(cmd="kubectl", args=argv[1:])
+    else:
+        a = ap.parse_args(argv)
     try:
         if a.cmd in ("pod",) and getattr(a, "pod", None):
             parse_pod_ref(a.pod)

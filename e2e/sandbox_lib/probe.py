@@ -196,7 +196,7 @@ def matrix(lay, st, port, proto, timeout=1.0):
     out = {a: {} for a in pods}
     if not pairs:
         return out
-    with ThreadPoolExecutor(max_workers=min(64, len(pairs))) as ex:
+    with ThreadPoolExecutor(max_workers=min(128, len(pairs))) as ex:
         futs = {ex.submit(PROBES[proto], eps[a], eps[b], port, timeout): (a, b)
                 for a, b in pairs}
         for f, (a, b) in futs.items():
