@@ -860,7 +860,8 @@ struct crule {
 	struct sl_prefix cidr;
 	const struct sl_prefix *except;
 	size_t n_except;
-	bool v4x; /* IPv6 block covering the v4-mapped range: that range is excepted */
+	bool v4x;     /* IPv6 block covering the v4-mapped range: that range is excepted */
+	bool ipblock; /* else "every peer": its named ports reach pods through sl_peer */
 };
 
 struct cprefix {
@@ -942,6 +943,7 @@ static void set_build_cidr(struct sl_policy *p, struct setx *s)
 				c.except = pe->except;
 				c.n_except = pe->n_except;
 				c.v4x = pe->cidr.v6 && sl_prefix_contains(&pe->cidr, &v4mapped);
+				c.ipblock = true;
 				named |= s->dir == SL_DIR_EGRESS && rule_named(ru);
 				if (VEC_PUSH(cr, c))
 					p->oom = 1;
@@ -972,7 +974,8 @@ static void set_build_cidr(struct sl_policy *p, struct setx *s)
 				continue;
 			c.host = a->owners.v[a->owners.n - 1];
 			for (size_t i = 0; i < cr.n; i++) {
-				if (rule_named(cr.v[i].r) && crule_covers(&cr.v[i], &c.pfx)) {
+				if (cr.v[i].ipblock && rule_named(cr.v[i].r) &&
+				    crule_covers(&cr.v[i], &c.pfx)) {
 					if (VEC_PUSH(pf, c))
 						p->oom = 1;
 					break;
@@ -1262,19 +1265,82 @@ static struct setx *set_find_id(const struct sl_policy *p, __u32 id)
 	return NULL;
 }
 
-static void rebuild_addr_dep(struct sl_policy *p)
+/* Does an egress ipBlock rule with named ports of s cover one of these addresses? */
+static bool set_covers_named(const struct setx *s, const struct sl_addr *a, size_t n)
+{
+	for (size_t i = 0; i < s->n_pols; i++) {
+		const struct sl_netpol *np = s->pols[i]->np;
+
+		for (size_t r = 0; r < np->n_rules[SL_DIR_EGRESS]; r++) {
+			const struct sl_rule *ru = &np->rules[SL_DIR_EGRESS][r];
+
+			if (!rule_named(ru))
+				continue;
+			for (size_t k = 0; k < ru->n_peers; k++) {
+				const struct sl_peer *pe = &ru->peers[k];
+				struct crule c = {.cidr = pe->cidr,
+						  .except = pe->except,
+						  .n_except = pe->n_except};
+
+				if (pe->kind != SL_PEER_IPBLOCK)
+					continue;
+				c.v4x = pe->cidr.v6 && sl_prefix_contains(&pe->cidr, &v4mapped);
+				for (size_t j = 0; j < n; j++) {
+					struct sl_prefix host = {.addr = a[j], .len = 128};
+
+					if (crule_covers(&c, &host))
+						return true;
+				}
+			}
+		}
+	}
+	return false;
+}
+
+/* Addresses changed owner: the sets with per-pod /128s covering them get rebuilt (new id). */
+static void rebuild_addr_dep(struct sl_policy *p, const struct sl_addr *a, size_t n)
 {
 	struct sl_list *pos, *tmp;
 
-	if (!p->n_addr_dep)
+	if (!p->n_addr_dep || !n)
 		return;
 	sl_list_for_each_safe(pos, tmp, &p->all_sets)
 	{
 		struct setx *s = container_of(pos, struct setx, all_node);
 
-		if (s->addr_dep)
+		if (s->addr_dep && set_covers_named(s, a, n))
 			set_rebuild(p, s);
 	}
+}
+
+/* Both pods' addresses, for rebuild_addr_dep (a pod's own view changed: liveness, addresses
+ * or named ports); 0 if nothing a /128 depends on changed. */
+static size_t addr_view_changed(const struct sl_pod *a, const struct sl_pod *b,
+				struct sl_addr **out)
+{
+	bool la = pod_live(a), lb = pod_live(b), same = la == lb;
+	size_t n = 0;
+
+	*out = NULL;
+	if (same && la)
+		same = a->n_ips == b->n_ips &&
+		       !memcmp(a->ips, b->ips, a->n_ips * sizeof(*a->ips)) &&
+		       a->n_cports == b->n_cports;
+	for (size_t i = 0; same && la && i < a->n_cports; i++)
+		same = a->cports[i].port == b->cports[i].port &&
+		       a->cports[i].proto == b->cports[i].proto &&
+		       !a->cports[i].name == !b->cports[i].name &&
+		       (!a->cports[i].name || !strcmp(a->cports[i].name, b->cports[i].name));
+	if (same)
+		return 0;
+	*out = calloc((la ? a->n_ips : 0) + (lb ? b->n_ips : 0) + 1, sizeof(**out));
+	if (!*out)
+		return 0;
+	for (size_t i = 0; la && i < a->n_ips; i++)
+		(*out)[n++] = a->ips[i];
+	for (size_t i = 0; lb && i < b->n_ips; i++)
+		(*out)[n++] = b->ips[i];
+	return n;
 }
 
 /* ---------------------------------------------------------------- policies */
@@ -1395,17 +1461,6 @@ static void pod_claims(struct sl_policy *p, struct podx *x, const struct sl_pod 
 	}
 }
 
-static bool same_ips(const struct sl_pod *a, const struct sl_pod *b)
-{
-	bool la = pod_live(a), lb = pod_live(b);
-
-	if (la != lb)
-		return false;
-	if (!la)
-		return true;
-	return a->n_ips == b->n_ips && !memcmp(a->ips, b->ips, a->n_ips * sizeof(*a->ips));
-}
-
 /* x->pod was old (NULL: new pod); now it is x->pod (NULL: deleted). */
 static void pod_changed(struct sl_policy *p, struct podx *x, struct sl_pod *old)
 {
@@ -1422,8 +1477,13 @@ static void pod_changed(struct sl_policy *p, struct podx *x, struct sl_pod *old)
 			set_put(p, x->set[d]);
 			x->set[d] = NULL;
 		}
-	if (oid != x->id || !same_ips(old, x->pod))
-		rebuild_addr_dep(p);
+	if (p->n_addr_dep) {
+		struct sl_addr *a;
+		size_t n = addr_view_changed(old, x->pod, &a);
+
+		rebuild_addr_dep(p, a, n);
+		free(a);
+	}
 	mark_dirty(p, x);
 }
 
@@ -1552,7 +1612,6 @@ static void ns_relabel(struct sl_policy *p, struct nsx *ns, struct sl_labels *la
 		ident_put(p, oid);
 		mark_dirty(p, x);
 	}
-	rebuild_addr_dep(p);
 	ns->refs--;
 }
 
@@ -1685,10 +1744,12 @@ int sl_policy_upsert_node(struct sl_policy *p, struct sl_node *n)
 		return 0;
 	}
 	node_claims(p, p->self, false);
+	node_claims(p, n, true);
+	if (p->self)
+		rebuild_addr_dep(p, p->self->addrs, p->self->n_addrs);
+	rebuild_addr_dep(p, n->addrs, n->n_addrs);
 	sl_node_free(p->self);
 	p->self = n;
-	node_claims(p, n, true);
-	rebuild_addr_dep(p);
 	return done(p);
 }
 
@@ -1697,9 +1758,9 @@ int sl_policy_delete_node(struct sl_policy *p, const char *name)
 	if (!p->self || strcmp(name, p->self->name))
 		return 0;
 	node_claims(p, p->self, false);
+	rebuild_addr_dep(p, p->self->addrs, p->self->n_addrs);
 	sl_node_free(p->self);
 	p->self = NULL;
-	rebuild_addr_dep(p);
 	return done(p);
 }
 

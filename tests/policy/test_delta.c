@@ -382,16 +382,17 @@ static void test_named_ports_split_identities(void **state)
 
 static void test_restart_numbering(void **state)
 {
-	struct sl_policy_config cfg = { .node = "n1", .first_ident = 5000, .first_set = 70,
-					.first_portset = 900 };
+	struct sl_policy_config cfg = {
+	    .node = "n1", .first_ident = 5000, .first_set = 70, .first_portset = 900};
 	struct sl_ep_update u;
 	struct topo t;
 
 	(void)state;
 	topo_init_cfg(&t, &cfg);
 	topo_e2e(&t);
-	topo_policy(&t, "{'metadata':{'name':'p','namespace':'x'},'spec':{'podSelector':{},'ingress':"
-			"[{'ports':[{'port':80}]}]}}");
+	topo_policy(&t,
+		    "{'metadata':{'name':'p','namespace':'x'},'spec':{'podSelector':{},'ingress':"
+		    "[{'ports':[{'port':80}]}]}}");
 	topo_sync(&t);
 	u = ep(&t, "x", "a");
 	assert_true(u.identity >= 5000);

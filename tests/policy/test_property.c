@@ -9,7 +9,8 @@
  * every verdict is the evaluator's, that phase 3 changes no verdict, and at the end that the
  * result equals a full recompilation.
  *
- * PROPERTY_SEED=n reproduces a run; PROPERTY_ROUNDS=n sets the number of clusters.
+ * PROPERTY_SEED=n reproduces a run; PROPERTY_ROUNDS=n sets the number of clusters;
+ * PROPERTY_ONLY=i runs cluster i alone and lists its changes.
  */
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -584,6 +585,7 @@ static void dump(struct topo *t)
 int main(void)
 {
 	const char *env_seed = getenv("PROPERTY_SEED"), *env_rounds = getenv("PROPERTY_ROUNDS");
+	const char *env_only = getenv("PROPERTY_ONLY"); /* one cluster, with its changes listed */
 	uint64_t seed = env_seed ? strtoull(env_seed, NULL, 0) : 20261125;
 	int rounds = env_rounds ? atoi(env_rounds) : 2000, passed = 0, failed = 0;
 	size_t checks = 0, changes = 0;
@@ -597,11 +599,19 @@ int main(void)
 		bool ok = true;
 		int steps;
 
+		if (env_only && atoi(env_only) != r)
+			continue;
 		rng_state = seed * 0x9e3779b97f4a7c15ULL + (uint64_t)r * 0xbf58476d1ce4e5b9ULL + 1;
 		topo_init(&t, "n1");
 		t.check_phases = 1;
 		gen_cluster(&g);
 		topo_sync(&t);
+		if (env_only) {
+			char w2[512] = "";
+
+			fprintf(stderr, "initial: %s\n",
+				topo_check_full(&t, w2, sizeof(w2)) ? "ok" : w2);
+		}
 		steps = r % 4 == 0 ? 12 : 3; /* a quarter of the clusters get long change runs */
 		for (int s = 0; s <= steps && ok; s++) {
 			if (t.failures) {
@@ -612,6 +622,15 @@ int main(void)
 			if (s == steps)
 				break;
 			change(&g, what, sizeof(what));
+			if (env_only) {
+				char w2[512] = "";
+				bool full;
+
+				topo_sync(&t);
+				full = topo_check_full(&t, w2, sizeof(w2));
+				fprintf(stderr, "change %d: %s: %s\n", s, what, full ? "ok" : w2);
+				continue;
+			}
 			changes++;
 			topo_sync(&t);
 		}
