@@ -165,8 +165,22 @@ class Saver:
         self.save()
 
 
+def _raise_fd_limit():
+    """Each watch holds a socket and a pipe: allow as many as the hard limit permits."""
+    try:
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard == resource.RLIM_INFINITY or hard > soft:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 1 << 20) if hard !=
+                                                        resource.RLIM_INFINITY else 1 << 20,
+                                                        hard))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
 def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
+    _raise_fd_limit()
     host, port = a.listen
     registry = Registry()
     store = Store(registry, history=a.history, defaults=not a.no_defaults,

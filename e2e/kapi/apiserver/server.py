@@ -104,26 +104,35 @@ class App:
         return self.address
 
     def restart(self, down_seconds=0.0):
-        """Close the listener and every connection, then listen again on the same port."""
+        """Close the listener and every connection, then listen again on the same port.
+        Without down_seconds the new listener is up before any connection is cut, so a
+        client that sees its connection drop can reconnect at once."""
         with self.restarting:
             old = self.server
             old.shutdown()
             old.server_close()
-            self.store.stop_watches("abrupt")
-            old.drop_connections()
-            with self.gate:
-                self.paused = False
-                self.gate.notify_all()
+            with self.store.lock:
+                watches = set(self.store.watchers)
             if down_seconds > 0:
+                self._cut(old, watches)
                 time.sleep(down_seconds)
             host, port = self.address
-            for _ in range(50):
+            for attempt in range(50):
                 try:
                     self.listen(host, port)
-                    return
+                    break
                 except OSError:
+                    if attempt == 49:
+                        raise
                     time.sleep(0.1)
-            self.listen(host, port)
+            self._cut(old, watches)
+
+    def _cut(self, old, watches):
+        self.store.stop_watches("abrupt", watches)
+        old.drop_connections()
+        with self.gate:
+            self.paused = False
+            self.gate.notify_all()
 
     def shutdown(self):
         if self.server is not None:
@@ -594,6 +603,9 @@ class Handler(BaseHTTPRequestHandler):
         interval = app.bookmark_interval
         next_bm = time.monotonic() + interval if bookmarks else float("inf")
         ua = self.headers.get("User-Agent") or ""
+        poller = select.poll()
+        poller.register(w.rfd, select.POLLIN)
+        poller.register(sock.fileno(), select.POLLIN)
         try:
             while True:
                 app.wait_unpaused(ua)
@@ -625,8 +637,8 @@ class Handler(BaseHTTPRequestHandler):
                     if end is not None:
                         continue
                 wait = max(0.0, min(deadline, next_bm) - now)
-                r, _, _ = select.select([w.rfd, sock], [], [], wait)
-                if sock in r and self._client_gone(sock):
+                ready = dict(poller.poll(min(wait, 86400.0) * 1000))
+                if ready.get(sock.fileno()) and self._client_gone(sock):
                     self.close_connection = True
                     return
             self.wfile.write(b"0\r\n\r\n")

@@ -348,10 +348,11 @@ class Store:
         with self.lock:
             self.watchers.discard(w)
 
-    def stop_watches(self, how):
+    def stop_watches(self, how, only=None):
         with self.lock:
             for w in list(self.watchers):
-                w.stop(how)
+                if only is None or w in only:
+                    w.stop(how)
 
     # --- writes ---------------------------------------------------------------------------
 
