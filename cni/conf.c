@@ -246,11 +246,12 @@ int sl_conf_parse(const char *data, size_t len, bool need_ipam, struct sl_conf *
 
 	v = cJSON_GetObjectItemCaseSensitive(c->root, "mtu");
 	if (v) {
-		if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble ||
-		    v->valueint < 68 || v->valueint > 65535)
+		/* range first: casting an out-of-range double to int is undefined (fuzzer) */
+		if (!cJSON_IsNumber(v) || !(v->valuedouble >= 68 && v->valuedouble <= 65535) ||
+		    v->valuedouble != (double)(int)v->valuedouble)
 			return cni_err(e, -EINVAL, CNI_ERR_CONFIG,
 				       "mtu: must be an integer from 68 to 65535");
-		c->mtu = v->valueint;
+		c->mtu = (int)v->valuedouble;
 	}
 
 	v = cJSON_GetObjectItemCaseSensitive(c->root, "runtimeConfig");
