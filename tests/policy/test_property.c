@@ -70,6 +70,7 @@ struct gpod {
 	int node;    /* 1 = this node */
 	int phase;   /* 0 Running, 1 Pending, 2 Succeeded */
 	int hostnet;
+	bool noip;
 	bool alive;
 };
 
@@ -192,6 +193,14 @@ static void push_pod(struct gen *g, struct gpod *p)
 	static const char *const phases[] = {"Running", "Pending", "Succeeded"};
 
 	ip_str(p->ip, ip, sizeof(ip));
+	if (p->noip) { /* scheduled, no address yet */
+		bp(&b,
+		   "{'metadata':{'name':'%s','namespace':'%s','labels':%s},'spec':{'nodeName':"
+		   "'n%d','containers':[{'name':'c','ports':%s}]},'status':{'phase':'Pending'}}",
+		   p->name, p->ns, p->labels, p->node, p->ports);
+		topo_pod(g->t, b.s);
+		return;
+	}
 	bp(&b,
 	   "{'metadata':{'name':'%s','namespace':'%s','uid':'%s-%s','labels':%s},'spec':{"
 	   "'nodeName':'n%d','hostNetwork':%s,'containers':[{'name':'c','ports':%s}]},"
@@ -218,6 +227,7 @@ static void new_pod(struct gen *g, const char *ns)
 	p->node = rnd(10) < 7 ? 1 : 2;
 	p->phase = rnd(10) < 8 ? 0 : (int)rnd(3);
 	p->hostnet = !rnd(20);
+	p->noip = !rnd(15);
 	p->alive = true;
 	push_pod(g, p);
 }
@@ -511,6 +521,7 @@ static void change(struct gen *g, char *what, size_t len)
 		if ((p = some_pod(g))) {
 			g->ip_used[p->ip] = false;
 			p->ip = alloc_ip(g);
+			p->noip = false;
 			push_pod(g, p);
 			snprintf(what, len, "new address for pod %s", p->name);
 		}
@@ -588,7 +599,7 @@ int main(void)
 	const char *env_only = getenv("PROPERTY_ONLY"); /* one cluster, with its changes listed */
 	uint64_t seed = env_seed ? strtoull(env_seed, NULL, 0) : 20261125;
 	int rounds = env_rounds ? atoi(env_rounds) : 2000, passed = 0, failed = 0;
-	size_t checks = 0, changes = 0;
+	size_t checks = 0, changes = 0, overflowed = 0;
 	clock_t t0 = clock();
 
 	printf("property: seed %llu, %d clusters\n", (unsigned long long)seed, rounds);
@@ -602,7 +613,21 @@ int main(void)
 		if (env_only && atoi(env_only) != r)
 			continue;
 		rng_state = seed * 0x9e3779b97f4a7c15ULL + (uint64_t)r * 0xbf58476d1ce4e5b9ULL + 1;
-		topo_init(&t, "n1");
+		if (r % 7 == 3) { /* small maps: overflows must fail closed, never open */
+			struct sl_policy_config cfg = {
+			    .node = "n1",
+			    .max_peer = 2 + rnd(12),
+			    .max_cidr = 2 + rnd(12),
+			    .max_ports = 4 + rnd(40),
+			    .max_ident = 3 + rnd(20),
+			    .max_set_entries = rnd(2) ? 0 : 2 + rnd(10),
+			};
+
+			topo_init_cfg(&t, &cfg);
+			t.fail_closed_ok = 1;
+		} else {
+			topo_init(&t, "n1");
+		}
 		t.check_phases = 1;
 		gen_cluster(&g);
 		topo_sync(&t);
@@ -635,6 +660,12 @@ int main(void)
 			topo_sync(&t);
 		}
 		checks++;
+		{
+			struct sl_policy_stats st;
+
+			sl_policy_get_stats(t.p, &st);
+			overflowed += st.overflows || st.ident_overflows;
+		}
 		if (ok && !topo_check_full(&t, why, sizeof(why))) {
 			ok = false;
 			snprintf(what, sizeof(what), "full recompilation check");
@@ -652,8 +683,9 @@ int main(void)
 		}
 		topo_fini(&t);
 	}
-	printf("property: %zu clusters, %zu changes, %.1f s\n", checks, changes,
-	       (double)(clock() - t0) / CLOCKS_PER_SEC);
+	printf("property: %zu clusters (%zu ending with full maps, failed closed), %zu changes, "
+	       "%.1f s\n",
+	       checks, overflowed, changes, (double)(clock() - t0) / CLOCKS_PER_SEC);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -21,9 +21,12 @@ struct topo {
 	struct ref_model m;
 	struct tobj *objs;
 	size_t n_objs;
-	int check_phases; /* verify that phase 1 changes no verdict and phase 2 gives the new ones
-			   */
-	int failures;	  /* verdict mismatches found by topo_sync's phase checks */
+	int check_phases;   /* verify that phase 1 changes no verdict and phase 2 gives the new ones
+			     */
+	int fail_closed_ok; /* small capacities: a verdict may deny what the evaluator allows
+			       (fail closed), never the reverse; no comparison with a full compile
+			     */
+	int failures;	    /* verdict mismatches found by topo_sync's phase checks */
 	char first_failure[256];
 };
 
