@@ -123,6 +123,8 @@ def parse_args(argv):
                     "watch before a slow watcher is dropped (default 100000)")
     ap.add_argument("--no-defaults", action="store_true", help="do not apply Pod and "
                     "NetworkPolicy defaults (protocol TCP, policyTypes, ...)")
+    ap.add_argument("--no-tables", action="store_true", help="never answer meta.k8s.io "
+                    "Tables (kubectl then prints only NAME and AGE)")
     ap.add_argument("--log", help="request log file ('-' for stderr)")
     a = ap.parse_args(argv)
     if bool(a.tls_cert) != bool(a.tls_key):
@@ -211,7 +213,8 @@ def main(argv=None):
         log = sys.stderr
     elif a.log:
         log = open(a.log, "a")
-    app = App(registry, store, a.token, a.token_file, tls, a.bookmark_interval, log)
+    app = App(registry, store, a.token, a.token_file, tls, a.bookmark_interval, log,
+              tables=not a.no_tables)
     try:
         host, port = app.listen(host, port)
     except OSError as e:

@@ -13,7 +13,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import errors, protobuf, selectors, yamlmini
+from . import errors, protobuf, selectors, tables, yamlmini
 from .resources import dumps
 from .store import ERROR
 
@@ -29,13 +29,14 @@ PATCH_TYPES = {"application/merge-patch+json": "merge",
                "application/json-patch+json": "json",
                "application/apply-patch+yaml": "apply"}
 PUBLIC = ("/version", "/healthz", "/livez", "/readyz")
+TABLE = "application/json;as=Table;v=%s;g=meta.k8s.io"
 
 
 class App:
     """Everything shared by the handlers and kept across restarts."""
 
     def __init__(self, registry, store, tokens=(), token_files=(), tls=None,
-                 bookmark_interval=60.0, log=None):
+                 bookmark_interval=60.0, log=None, tables=True):
         self.registry = registry
         self.store = store
         self.tokens = set(tokens)
@@ -43,6 +44,7 @@ class App:
         self._file_tokens = {}
         self.tls = tls
         self.bookmark_interval = bookmark_interval
+        self.tables = tables
         self.log = log
         self.log_lock = threading.Lock()
         self.gate = threading.Condition()
@@ -439,8 +441,15 @@ class Handler(BaseHTTPRequestHandler):
         store = app.store
         cmd = self.command
         if cmd in ("GET", "HEAD"):
+            tv = self._table_version()
             if name is not None:
-                return self._send(200, store.get(rtype, ns, name))
+                obj = store.get(rtype, ns, name)
+                if tv:
+                    return self._send(200, tables.table(
+                        rtype, [obj], tv, _q(params, "includeObject", "Metadata"),
+                        {"resourceVersion": obj["metadata"].get("resourceVersion", "")}),
+                        TABLE % tv)
+                return self._send(200, obj)
             return self._list_or_watch(rtype, ns, watch, params)
         dry = self._dry_run(params)
         if cmd == "POST":
@@ -500,6 +509,11 @@ class Handler(BaseHTTPRequestHandler):
                                     "items": items})
         raise errors.method_not_allowed(cmd)
 
+    def _table_version(self):
+        if not self.server.app.tables:
+            return None
+        return tables.wants_table(self.headers.get("Accept"))
+
     def _exists(self, rtype, ns, name):
         try:
             self.server.app.store.get(rtype, ns, name)
@@ -539,6 +553,11 @@ class Handler(BaseHTTPRequestHandler):
                 meta["continue"] = token
                 if remaining is not None:
                     meta["remainingItemCount"] = remaining
+            tv = self._table_version()
+            if tv:
+                return self._send(200, tables.table(rtype, items, tv,
+                                                    _q(params, "includeObject", "Metadata"),
+                                                    meta), TABLE % tv)
             return self._send_list(rtype, meta, items)
         if sie is not None:
             if rv_match != "NotOlderThan":
@@ -569,7 +588,8 @@ class Handler(BaseHTTPRequestHandler):
             if e.code != 410:
                 raise
             return self._stream(None, rtype, timeout, bookmarks, error=e)
-        self._stream(w, rtype, timeout, bookmarks)
+        self._stream(w, rtype, timeout, bookmarks, include=_q(params, "includeObject",
+                                                              "Metadata"))
 
     def _send_list(self, rtype, meta, items):
         head = ('{"kind":%s,"apiVersion":%s,"metadata":%s,"items":['
@@ -584,9 +604,13 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
 
     def _event(self, etype, obj):
+        if self._tv and etype in ("ADDED", "MODIFIED", "DELETED"):
+            obj = tables.table(self._rtype, [obj], self._tv, self._include,
+                               {"resourceVersion": obj["metadata"].get("resourceVersion")})
         return ('{"type":"%s","object":%s}\n' % (etype, dumps(obj))).encode()
 
-    def _stream(self, w, rtype, timeout, bookmarks, error=None):
+    def _stream(self, w, rtype, timeout, bookmarks, error=None, include="Metadata"):
+        self._tv, self._rtype, self._include = self._table_version(), rtype, include
         app = self.server.app
         self.send_response(200)
         self.send_header("Content-Type", "application/json")

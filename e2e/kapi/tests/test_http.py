@@ -217,6 +217,24 @@ class Basics(ServerTest):
         code, _, _ = self.srv.request("GET", base + "?labelSelector=a%20in%20b")
         self.assertEqual(code, 400)
 
+    def test_table_answers(self):
+        accept = ("application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;"
+                  "v=v1beta1;g=meta.k8s.io,application/json")
+        code, t, hdr = self.srv.request("GET", "/api/v1/namespaces", headers={
+            "Accept": accept})
+        self.assertEqual(code, 200)
+        self.assertEqual(hdr["Content-Type"], "application/json;as=Table;v=v1;g=meta.k8s.io")
+        self.assertEqual([c["name"] for c in t["columnDefinitions"]], ["Name", "Status", "Age"])
+        row = next(r for r in t["rows"] if r["cells"][0] == "demo")
+        self.assertEqual(row["cells"][1], "Active")
+        self.assertEqual(row["object"]["kind"], "PartialObjectMetadata")
+        code, t, _ = self.srv.request("GET", "/api/v1/namespaces/demo?includeObject=None",
+                                      headers={"Accept": accept})
+        self.assertEqual((len(t["rows"]), "object" in t["rows"][0]), (1, False))
+        code, o, hdr = self.srv.request("GET", "/api/v1/namespaces/demo",
+                                        headers={"Accept": "application/json"})
+        self.assertEqual(o["kind"], "Namespace")
+
     def test_namespace_delete_cascades(self):
         self.srv.ok("POST", "/api/v1/namespaces", namespace("gone"))
         self.srv.ok("POST", "/api/v1/namespaces/gone/pods", pod("p", "gone"))

@@ -169,6 +169,11 @@ class Kubectl(ServerTest):
         self.k("patch", "pod", "-n", "demo", "p1", "--subresource=status", "--type=merge",
                "-p", '{"status":{"phase":"Running","podIP":"10.0.0.7",'
                      '"podIPs":[{"ip":"10.0.0.7"}]}}')
+        out = self.k("get", "pods", "-n", "demo", "-o", "wide").stdout.splitlines()
+        self.assertEqual(out[0].split()[:6], ["NAME", "READY", "STATUS", "RESTARTS", "AGE",
+                                              "IP"], "server-side table columns")
+        self.assertEqual(out[1].split()[:3] + out[1].split()[5:7],
+                         ["p1", "0/1", "Running", "10.0.0.7", "node-1"])
         out = self.k("get", "pods", "-A", "--field-selector",
                      "spec.nodeName=node-1,status.phase=Running", "-o", "name").stdout
         self.assertEqual(out.split(), ["pod/p1"])
@@ -201,7 +206,24 @@ class Kubectl(ServerTest):
             proc.wait()
             proc.stdout.close()
             proc.stderr.close()
-        self.k("delete", "netpol", "-n", "demo", "watched", "newcomer")
+        # the default (server-side table) output of a watch
+        proc = subprocess.Popen(
+            [helpers.KUBECTL, "--kubeconfig", self.srv.kubeconfig, "get", "netpol", "-n",
+             "demo", "-w"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=self.srv.kubectl_env())
+        try:
+            lines = helpers.read_line_until(proc, "watched", 30)
+            self.assertEqual(lines[0].split(), ["NAME", "POD-SELECTOR", "AGE"])
+            self.srv.wait_watches(1, 30)
+            self.k("create", "-f", "-", stdin=self._np("third"))
+            line = helpers.read_line_until(proc, "third", 30)[-1]
+            self.assertEqual(line.split()[:2], ["third", "<none>"])
+        finally:
+            proc.kill()
+            proc.wait()
+            proc.stdout.close()
+            proc.stderr.close()
+        self.k("delete", "netpol", "-n", "demo", "watched", "newcomer", "third")
 
     def _np(self, name):
         return json.dumps({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
