@@ -15,6 +15,7 @@
 #include "state.h"
 
 struct sl_agent;
+struct sl_policy;
 
 /*
  * A mode is where policy comes from. Standalone: nowhere (pol {0,0}: routing and
@@ -43,6 +44,13 @@ struct sl_mode_ops {
 	/* start returns before the initial state is programmed; the mode calls
 	 * sl_agent_set_ready() from its own thread once it is. */
 	bool ready_later;
+	/* sluicectl's questions (agent/ctl_ops.c: the names and explain ops): call fn(p, ctx)
+	 * with the compiler whose last taken delta the maps hold, while nothing changes it (e.g.
+	 * on the mode's own thread, the caller waiting, bounded). fn only reads p and does not
+	 * block. Returns fn's result, or -ENOTSUP (no compiler), -EAGAIN (not synced yet),
+	 * -ETIMEDOUT. NULL: the mode has no model (standalone). */
+	int (*with_model)(struct sl_agent *a, int (*fn)(const struct sl_policy *p, void *ctx),
+			  void *ctx);
 };
 
 /* Write the conflist and become ready (/readyz 200). 0 or -errno (logged). */
