@@ -137,7 +137,7 @@ def parse_args(argv):
 
 
 class Saver:
-    """Writes the state file when the store changed, at most every 0.2 s, and at exit."""
+    """Writes the state file when the store changed, at most once a second, and at exit."""
 
     def __init__(self, store, path):
         self.store, self.path = store, path
@@ -153,7 +153,7 @@ class Saver:
                     return
             self.save()
             with self.store.cond:
-                self.store.cond.wait_for(lambda: self.stopping, 0.2)
+                self.store.cond.wait_for(lambda: self.stopping, 1.0)
 
     def save(self):
         snap = self.store.snapshot()

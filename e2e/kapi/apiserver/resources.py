@@ -109,7 +109,10 @@ def _builtin():
         R("", "v1", "secrets", "Secret", True, [], generation=False, fields=["type"]),
         R("", "v1", "serviceaccounts", "ServiceAccount", True, ["sa"], generation=False,
           merge_keys=dict(_META, secrets="name")),
-        R("", "v1", "events", "Event", True, ["ev"], generation=False),
+        R("", "v1", "events", "Event", True, ["ev"], generation=False, fields=[
+            "involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
+            "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion",
+            "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"]),
         R("", "v1", "limitranges", "LimitRange", True, ["limits"], generation=False),
         R("", "v1", "resourcequotas", "ResourceQuota", True, ["quota"], status=True,
           generation=False),

@@ -147,9 +147,12 @@ def parse_fields(s, supported):
     return reqs
 
 
+_FIELD_PATHS = {"source": "source.component"}
+
+
 def field_value(obj, field):
     cur = obj
-    for p in field.split("."):
+    for p in _FIELD_PATHS.get(field, field).split("."):
         if not isinstance(cur, dict):
             cur = None
             break

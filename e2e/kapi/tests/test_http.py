@@ -414,6 +414,40 @@ class Watches(ServerTest):
         self.assertEqual((code, st["code"]), (410, 410))
 
 
+class Concurrency(ServerTest):
+    def test_parallel_writers_and_watchers(self):
+        """Every write reaches every watcher exactly once, in strictly increasing RV order."""
+        self.srv.ok("POST", "/api/v1/namespaces", namespace("demo"))
+        rv = self.srv.ok("GET", PODS)["metadata"]["resourceVersion"]
+        watches = [self.srv.watch(PODS + "?watch=1&resourceVersion=" + rv) for _ in range(3)]
+        self.srv.wait_watches(3)
+        errors_ = []
+
+        def writer(k):
+            try:
+                self.srv.ok("POST", PODS, pod("c%d" % k))
+                for i in range(30):
+                    self.srv.ok("PATCH", PODS + "/c%d" % k, {"metadata": {"labels": {
+                        "i": str(i)}}}, "application/merge-patch+json")
+                self.srv.ok("DELETE", PODS + "/c%d" % k)
+            except Exception as e:  # reported below
+                errors_.append(e)
+        threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(errors_, [])
+        for w in watches:
+            last, seen = int(rv), 0
+            while seen < 4 * 32:
+                ev = w.next()
+                n = int(ev["object"]["metadata"]["resourceVersion"])
+                self.assertGreater(n, last)
+                last, seen = n, seen + 1
+            w.close()
+
+
 class Faults(ServerTest):
     @classmethod
     def setUpClass(cls):
