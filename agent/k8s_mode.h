@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* k8s_mode.h - helpers of the Kubernetes mode (mode_kubernetes.c) that live in their own files. */
+#ifndef SL_AGENT_K8S_MODE_H
+#define SL_AGENT_K8S_MODE_H
+
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+#include "sl_model.h"
+
+/* Add the addresses of the agent's network-namespace interfaces (IPv4, and IPv6 that is not
+ * link-local) to n->addrs, without duplicates. 0 or -errno. */
+int sl_k8s_mode_node_addrs(struct sl_node *n);
+
+/* FNV-1a-64 of "<kind>/<namespace>/<name>/<resourceVersion>" of obj (namespace "" when it has
+ * none): the status op's digest is the sum of these over the caches. */
+uint64_t sl_k8s_mode_obj_digest(const char *kind, const cJSON *obj);
+
+#endif
