@@ -84,8 +84,10 @@ def build_parser():
             "every agent answers ready and has written its conflist. Prints the kubeconfig path\n"
             "on stdout (for `e2e/sandbox kubectl`, or kubectl inside the underlay namespace).\n"
             "--standalone: the agents run without --kubeconfig (routing and anti-spoofing, no\n"
-            "policy); the API server still runs and holds the objects; the sandbox routes pod\n"
-            "ranges between nodes itself.")
+            "policy); the API server still runs and holds the objects.\n"
+            "Each node also gets a route to every other node's pod range (metric 1000: a\n"
+            "fallback under the routes agents make from Node objects; SLUICE_SANDBOX_ROUTES=0\n"
+            "leaves routing to the agents).")
     p.add_argument("--nodes", type=int, default=1, metavar="N", help="number of nodes (1)")
     p.add_argument("--timeout", type=positive_float, default=60.0, metavar="S",
                    help="seconds to wait for each agent (60)")

@@ -53,6 +53,8 @@ def up(nodes=1, timeout=60.0, standalone=False):
     run(["ip", "addr", "replace", f"{APISERVER_IP}/{UNDERLAY_NET.prefixlen}", "dev",
          UNDERLAY_BRIDGE], netns=lay.underlay_netns)
     start_apiserver(lay)
+    for k in range(1, nodes + 1):  # every Node object first: each agent starts with all of them
+        _create_node_object(lay, k)
     for k in range(1, nodes + 1):
         _add_node(lay, k, timeout)
     with locked(lay) as st:
@@ -62,9 +64,10 @@ def up(nodes=1, timeout=60.0, standalone=False):
 
 
 def sandbox_routes(st):
-    """Whether the sandbox routes pod ranges between nodes itself: in standalone mode only
-    (in Kubernetes mode the agents follow Node objects and route, issue 6)."""
-    return st.get("mode") == "standalone"
+    """Whether the sandbox routes pod ranges between nodes itself: always, as a fallback
+    under the agents' own routes (node.FALLBACK_METRIC); SLUICE_SANDBOX_ROUTES=0 leaves
+    routing to the agents alone (Kubernetes mode, to test that they do it)."""
+    return st.get("mode") == "standalone" or os.environ.get("SLUICE_SANDBOX_ROUTES") != "0"
 
 
 def start_apiserver(lay):
@@ -95,19 +98,31 @@ def _add_node(lay, k, timeout):
                                "ip": lay.node_ip(k), "podCIDR": lay.pod_cidr(k), "agent": None}
         kubernetes = st.get("mode") != "standalone"
     node.create_node(lay, k)
-    c = kube.Client(lay)
-    try:
-        c.delete(f"/api/v1/nodes/{lay.node_name(k)}")  # a stale one from a deleted node K
-        c.create("/api/v1/nodes", kube.node_object(lay.node_name(k), lay.pod_cidr(k),
-                                                   lay.node_ip(k)))
-    finally:
-        c.close()
+    _create_node_object(lay, k)
     rec = node.start_agent(lay, k, kubernetes)
     with locked(lay) as st:
         st["nodes"][str(k)]["agent"] = record(rec)
     status = node.wait_agent_ready(lay, k, rec, timeout)
     say(f"{lay.node_name(k)}: {lay.node_netns(k)}, {lay.node_ip(k)}, pods {lay.pod_cidr(k)}, "
         f"agent pid {rec['pid']} ready ({status.get('mode', '?')} mode)")
+
+
+def _create_node_object(lay, k):
+    """Node K's object, as the node controller and kubelet make it (replacing a stale one)."""
+    c = kube.Client(lay)
+    try:
+        want = kube.node_object(lay.node_name(k), lay.pod_cidr(k), lay.node_ip(k))
+        try:
+            have = c.get(f"/api/v1/nodes/{lay.node_name(k)}")
+            if have.get("spec", {}).get("podCIDR") == lay.pod_cidr(k):
+                return
+            c.delete(f"/api/v1/nodes/{lay.node_name(k)}")
+        except kube.ApiError as e:
+            if e.code != 404:
+                raise
+        c.create("/api/v1/nodes", want)
+    finally:
+        c.close()
 
 
 def node_add(timeout=60.0):
@@ -151,10 +166,7 @@ def node_del(k):
         c.close()
     with locked(lay) as st:
         del st["nodes"][str(k)]
-        if sandbox_routes(st):
-            for j in node_keys(st):
-                run(["ip", "route", "del", lay.pod_cidr(k)], netns=lay.node_netns(j),
-                    check=False)
+        node.unroute_pod_cidr(lay, st, k)
     if errors:
         raise SandboxError("; ".join(errors))
 

@@ -61,15 +61,28 @@ def create_node(lay, k):
     os.makedirs(lay.bpffs_root, exist_ok=True)
 
 
+# The sandbox's own routes between nodes carry this metric: agents that route from Node objects
+# (issue 6) add theirs with the default metric 0, which wins, and the two never collide.
+FALLBACK_METRIC = "1000"
+
+
 def route_pod_cidrs(lay, st):
-    """Standalone mode only (no API server yet): each node routes the other nodes' pod ranges
-    through their underlay address, which the agents will do themselves from Node objects."""
+    """Each node routes the other nodes' pod ranges through their underlay address, as a
+    fallback (metric FALLBACK_METRIC) under the routes agents make from Node objects."""
     keys = sorted(int(k) for k in st["nodes"])
     for k in keys:
         for j in keys:
             if j != k:
                 run(["ip", "route", "replace", lay.pod_cidr(j), "via", lay.node_ip(j), "dev",
-                     NODE_IFNAME, "proto", "static"], netns=lay.node_netns(k))
+                     NODE_IFNAME, "proto", "static", "metric", FALLBACK_METRIC],
+                    netns=lay.node_netns(k))
+
+
+def unroute_pod_cidr(lay, st, k):
+    for j in (int(x) for x in st["nodes"]):
+        if j != k:
+            run(["ip", "route", "del", lay.pod_cidr(k), "via", lay.node_ip(k), "metric",
+                 FALLBACK_METRIC], netns=lay.node_netns(j), check=False)
 
 
 def agent_argv(lay, k, kubernetes=True):
