@@ -82,11 +82,8 @@ def strategic_merge(target, patch, rtype, path=""):
 
 def _merge_list(orig, patch, rtype, path):
     mergeable, key = rtype.smp_key(path)
-    if not mergeable or not isinstance(orig, list):
-        if any(isinstance(e, dict) and e.get("$patch") == "replace" for e in patch):
-            return [_strip(e) for e in patch if not (isinstance(e, dict) and "$patch" in e)]
-        return [_strip(e) for e in patch if not (isinstance(e, dict) and "$patch" in e)]
-    if any(isinstance(e, dict) and e.get("$patch") == "replace" for e in patch):
+    replace = any(isinstance(e, dict) and e.get("$patch") == "replace" for e in patch)
+    if not mergeable or not isinstance(orig, list) or replace:
         return [_strip(e) for e in patch if not (isinstance(e, dict) and "$patch" in e)]
     out = list(orig)
     if key is None:

@@ -189,12 +189,6 @@ class Registry:
                 return t
         return None
 
-    def by_key(self, key):
-        for t in self.types:
-            if t.key == key:
-                return t
-        return None
-
     def by_kind(self, group, kind):
         for t in self.types:
             if t.group == group and t.kind == kind:

@@ -3,7 +3,6 @@ selectors, pagination, resourceVersions, watches, bookmarks, 410s and the fault 
 
 import json
 import os
-import signal
 import socket
 import threading
 import unittest
