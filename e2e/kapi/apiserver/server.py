@@ -52,6 +52,11 @@ class App:
         self.pause_ua = None
         self.fail_next = 0
         self.fail_http = False
+        self.error_next = 0  # the "error" fault: answer code to the next requests
+        self.error_code = 500
+        self.error_retry_after = None
+        self.error_ua = None
+        self.delay = 0.0
         self.server = None
         self.address = None
         self.restarting = threading.Lock()
@@ -81,6 +86,19 @@ class App:
         with self.gate:
             while self.paused and (self.pause_ua is None or self.pause_ua in ua):
                 self.gate.wait()
+
+    def take_error(self, ua):
+        """The injected error for this request, or None."""
+        with self.gate:
+            if self.error_next <= 0 or (self.error_ua is not None and self.error_ua not in ua):
+                return None
+            self.error_next -= 1
+            code, retry = self.error_code, self.error_retry_after
+        reason = {429: "TooManyRequests", 500: "InternalError", 503: "ServiceUnavailable",
+                  504: "Timeout", 403: "Forbidden", 401: "Unauthorized"}.get(code, "Unknown")
+        headers = {"Retry-After": str(retry)} if retry is not None else {}
+        details = {"retryAfterSeconds": retry} if retry is not None else {}
+        return errors.ApiError(code, reason, "injected by the fault hook", details, headers)
 
     def take_failure(self):
         with self.gate:
@@ -319,7 +337,14 @@ class Handler(BaseHTTPRequestHandler):
             auth = self.headers.get("Authorization") or ""
             if not (auth.startswith("Bearer ") and app.valid_token(auth[7:].strip())):
                 raise errors.ApiError(401, "Unauthorized", "Unauthorized")
-        app.wait_unpaused(self.headers.get("User-Agent") or "")
+        ua = self.headers.get("User-Agent") or ""
+        app.wait_unpaused(ua)
+        if app.delay > 0:
+            time.sleep(app.delay)
+        injected = app.take_error(ua)
+        if injected is not None:
+            self._read_body()
+            raise injected
         segs = [unquote(s) for s in path.strip("/").split("/")] if path.strip("/") else []
         if self.command not in ("GET", "HEAD") and (not segs or segs[0] not in ("api", "apis")):
             raise errors.method_not_allowed(self.command)
@@ -694,7 +719,8 @@ class Handler(BaseHTTPRequestHandler):
             with store.lock:
                 st = {"resourceVersion": store.rv, "compacted": store.compacted,
                       "watches": len(store.watchers), "paused": app.paused,
-                      "failNext": app.fail_next, "history": len(store.history)}
+                      "failNext": app.fail_next, "errorNext": app.error_next,
+                      "delay": app.delay, "history": len(store.history)}
             return self._send(200, st)
         if path == "/_kapi/wait" and self.command == "GET":
             try:
@@ -724,6 +750,27 @@ class Handler(BaseHTTPRequestHandler):
                 app.fail_http = bool(body.get("http", False))
             if body.get("watches", True):
                 store.stop_watches("gone")
+        elif action == "error":
+            try:
+                code = int(body.get("code", 500))
+                count = int(body.get("count", 1))
+                retry = body.get("retry_after")
+                retry = None if retry is None else int(retry)
+            except (TypeError, ValueError):
+                raise errors.bad_request("fault: code, count and retry_after are integers")
+            if not 400 <= code <= 599:
+                raise errors.bad_request("fault: code must be an HTTP error status (400-599)")
+            with app.gate:
+                app.error_code, app.error_next, app.error_retry_after = code, count, retry
+                app.error_ua = body.get("user_agent") or None
+        elif action == "delay":
+            try:
+                delay = float(body.get("seconds", 0))
+            except (TypeError, ValueError):
+                raise errors.bad_request("fault: seconds must be a number")
+            if delay < 0:
+                raise errors.bad_request("fault: seconds must not be negative")
+            app.delay = delay
         elif action == "compact":
             store.compact()
         elif action == "pause":
@@ -745,5 +792,5 @@ class Handler(BaseHTTPRequestHandler):
             return
         else:
             raise errors.bad_request("fault: unknown action %r (drop-watches, gone, compact, "
-                                     "pause, resume, restart)" % action)
+                                     "error, delay, pause, resume, restart)" % action)
         self._send(200, {"ok": True, "action": action})

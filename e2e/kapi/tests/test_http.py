@@ -482,6 +482,25 @@ class Faults(ServerTest):
         self.srv.fault(action="gone", http=True, watches=False)
         self.assertEqual(self.srv.request("GET", NP + "?watch=1")[0], 410)
 
+    def test_error_and_delay(self):
+        self.srv.fault(action="error", code=429, count=2, retry_after=3)
+        for _ in range(2):
+            code, st, hdr = self.srv.request("GET", NP)
+            self.assertEqual((code, st["reason"], hdr["Retry-After"]),
+                             (429, "TooManyRequests", "3"))
+        self.assertEqual(self.srv.request("GET", NP)[0], 200)
+        self.srv.fault(action="error", code=500, user_agent="sluice-agent")
+        self.assertEqual(self.srv.request("GET", NP)[0], 200)
+        code, st, _ = self.srv.request("GET", NP, headers={"User-Agent": "sluice-agent/1"})
+        self.assertEqual((code, st["reason"]), (500, "InternalError"))
+        code, st, _ = self.srv.request("POST", "/_kapi/fault", {"action": "error", "code": 99})
+        self.assertEqual(code, 400)
+        self.srv.fault(action="delay", seconds=0.3)
+        with self.assertRaises(socket.timeout):
+            self.srv.request("GET", NP, timeout=0.1)
+        self.srv.fault(action="delay", seconds=0)
+        self.assertEqual(self.srv.request("GET", NP, timeout=5)[0], 200)
+
     def test_pause_resume(self):
         self.srv.fault(action="pause")
         results = []
