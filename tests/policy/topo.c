@@ -72,6 +72,9 @@ static void model_build(struct topo *t, struct ref_model *m)
 {
 	struct sl_err err;
 
+	if (m == &t->m && t->model_fresh)
+		return;
+	t->model_fresh = m == &t->m;
 	model_clear(m);
 	m->pods = calloc(t->n_objs + 1, sizeof(void *));
 	m->nss = calloc(t->n_objs + 1, sizeof(void *));
@@ -170,6 +173,7 @@ static void upsert(struct topo *t, int kind, const char *json1)
 		free(t->objs[i].json);
 	}
 	t->objs[i].json = json;
+	t->model_fresh = 0;
 	feed(t->p, kind, json);
 }
 
@@ -195,6 +199,7 @@ void topo_node(struct topo *t, const char *json)
 
 void topo_del(struct topo *t, int kind, const char *ns, const char *name)
 {
+	t->model_fresh = 0;
 	for (size_t i = 0; i < t->n_objs; i++) {
 		if (t->objs[i].kind != kind || strcmp(t->objs[i].ns, ns) ||
 		    strcmp(t->objs[i].name, name))

@@ -26,6 +26,7 @@ struct topo {
 	int fail_closed_ok; /* small capacities: a verdict may deny what the evaluator allows
 			       (fail closed), never the reverse; no comparison with a full compile
 			     */
+	int model_fresh;    /* m matches objs */
 	int failures;	    /* verdict mismatches found by topo_sync's phase checks */
 	char first_failure[256];
 };
