@@ -20,6 +20,7 @@
 
 #include "agent_proto.h"
 #include "api.h"
+#include "ctl_ops.h"
 #include "endpoints.h"
 #include "log.h"
 
@@ -94,6 +95,8 @@ static const struct {
 } ops[] = {
     {"status", op_status},	  {"endpoint_add", sl_eps_add},	  {"endpoint_del", sl_eps_del},
     {"endpoint_get", sl_eps_get}, {"endpoint_list", sl_eps_list},
+    /* sluicectl's questions to the compiler model (agent/ctl_ops.c) */
+    {"names", sl_ctl_op_names},	  {"explain", sl_ctl_op_explain},
 };
 
 static cJSON *dispatch(struct sl_agent *a, const char *line)
@@ -120,7 +123,7 @@ static cJSON *dispatch(struct sl_agent *a, const char *line)
 	}
 	resp = sl_api_err(SL_AGENT_CODE_INVALID,
 			  "op: unknown operation '%.64s' (status, endpoint_add, endpoint_del, "
-			  "endpoint_get, endpoint_list)",
+			  "endpoint_get, endpoint_list, names, explain)",
 			  op->valuestring);
 	cJSON_Delete(req);
 	return resp;

@@ -8,11 +8,9 @@
 #include <string.h>
 #include <microhttpd.h>
 
-#include "counters.h"
-#include "endpoints.h"
 #include "http.h"
 #include "log.h"
-#include "reasons.h"
+#include "metrics.h"
 
 static struct MHD_Daemon *daemon_;
 
@@ -54,45 +52,6 @@ static void __attribute__((format(printf, 2, 3))) bprintf(struct buf *b, const c
 	}
 }
 
-static void metrics(struct sl_agent *a, struct buf *b)
-{
-	struct sl_counter c[SL_COUNTERS_MAX];
-	/* ready is stored after the datapath is loaded: its fds are valid once it reads true. */
-	bool ready = atomic_load(&a->ready);
-	bool have = ready && a->dp.counters_fd >= 0 && !sl_counters_read(a->dp.counters_fd, c);
-
-	bprintf(b,
-		"# HELP sluice_agent_ready 1 when the datapath is programmed and the conflist "
-		"written.\n# TYPE sluice_agent_ready gauge\nsluice_agent_ready %d\n",
-		ready ? 1 : 0);
-	bprintf(b,
-		"# HELP sluice_endpoints Local endpoints (pods on this node).\n"
-		"# TYPE sluice_endpoints gauge\nsluice_endpoints %zu\n",
-		sl_eps_count(a));
-	if (!have)
-		return;
-	static const char *const what[] = {"packets", "bytes"};
-	for (int w = 0; w < 2; w++) {
-		bprintf(b,
-			"# HELP sluice_datapath_%s_total %s the datapath counted, by reason and "
-			"direction.\n# TYPE sluice_datapath_%s_total counter\n",
-			what[w], w ? "Bytes" : "Packets", what[w]);
-		for (unsigned r = 0; r < __SL_REASON_MAX; r++) {
-			if (!sl_reason_name(r))
-				continue;
-			for (unsigned d = 0; d < SL_DIR_MAX; d++) {
-				struct sl_counter *v = &c[SL_COUNTER_IDX(r, d)];
-
-				bprintf(b,
-					"sluice_datapath_%s_total{reason=\"%s\",direction=\"%s\"} "
-					"%llu\n",
-					what[w], sl_reason_name(r), sl_dir_name(d),
-					(unsigned long long)(w ? v->bytes : v->packets));
-			}
-		}
-	}
-}
-
 static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char *url,
 			      const char *method, const char *version, const char *upload,
 			      size_t *upload_size, void **con_cls)
@@ -124,7 +83,9 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
 		}
 	} else if (!strcmp(url, "/metrics")) {
 		ctype = "text/plain; version=0.0.4; charset=utf-8";
-		metrics(a, &b);
+		b.s = sl_metrics_render(a, &b.len); /* agent/metrics.c */
+		b.cap = b.len + 1;
+		b.oom = !b.s;
 	} else {
 		status = MHD_HTTP_NOT_FOUND;
 		bprintf(&b, "not found (try /healthz, /readyz, /metrics)\n");

@@ -28,6 +28,21 @@
  *   {"op":"endpoint_list"}
  *     -> {"ok":true,"endpoints":[{...},...]}
  *
+ *   {"op":"names","identities":[N,...],"rules":[N,...],"sets":[N,...]}   (sluicectl)
+ *     -> {"ok":true,"identities":{"N":{"namespace","labels":{k:v}}},
+ *         "rules":{"N":{"namespace","policy","direction":"ingress|egress","index"}},
+ *         "sets":{"N":{"direction","policies":["ns/name",...]}}}
+ *        Names from the compiler model of the ids asked for (unknown ids are left out);
+ *        at most 100000 ids per array. Code 404 when the mode has no model (standalone),
+ *        11 when the model is busy or not synced yet.
+ *   {"op":"explain","src":"a.b.c.d","dst":"a.b.c.d","proto":N,"port":N}   (sluicectl)
+ *     -> {"ok":true,"directions":[{"direction":"egress|ingress","pod":"ns/name",
+ *         "modelEndpoint":bool,"reason":"fwd_policy|drop_policy|...","verdict":"allow|deny",
+ *         "rule":N,"policySet":N,"peerIdentity":N}]}
+ *        The verdict of the compiler model's own entries (sl_policy_snapshot), looked up as
+ *        the datapath does, for each end that is an endpoint of this node (src: egress,
+ *        dst: ingress). Codes as for names.
+ *
  * An endpoint object: {"id","containerID","ifname","netns","namespace","pod","podUID","ip",
  * "hostIfname","hostIfindex","podMac","hostMac","state"}.
  *

@@ -60,11 +60,11 @@ fi
 run 0 "endpoint list" "sluicectl --help" "$CTL" --help
 run 2 "'frob': unknown command" "sluicectl unknown command" "$CTL" frob
 run 2 "endpoint: missing command" "sluicectl endpoint without command" "$CTL" endpoint
-run 2 "-o: 'yaml' is not json" "sluicectl bad -o" "$CTL" -o yaml status
+run 2 "-o: 'xml' is not text, json or yaml" "sluicectl bad -o" "$CTL" -o xml status
 run 2 "--state-dir: .*absolute" "sluicectl relative --state-dir" "$CTL" --state-dir x status
 run 1 "agent: +not reachable at $T/none/agent.sock" "sluicectl status without agent" \
 	"$CTL" --state-dir "$T/none" --bpffs "$T/none" status
-run 1 '"agent":"unreachable"' "sluicectl status -o json without agent" \
+run 1 '"agent":[[:space:]]*"unreachable"' "sluicectl status -o json without agent" \
 	"$CTL" --state-dir "$T/none" --bpffs "$T/none" -o json status
 run 1 "sl_counters: No such file" "sluicectl counters without pins" \
 	"$CTL" --bpffs "$T/none" counters
