@@ -1,6 +1,7 @@
 """resources.py - the kinds the test API server knows: discovery documents, OpenAPI stubs
 and the strategic-merge list metadata (merge keys) of each kind."""
 
+import hashlib
 import json
 import threading
 
@@ -289,8 +290,8 @@ class Registry:
 
     def hash(self):
         """Changes when the set of served kinds changes (clients cache by it)."""
-        return "%08X" % (hash(tuple(sorted(t.gv + "/" + t.kind for t in self.types)))
-                         & 0xFFFFFFFF)
+        kinds = ",".join(sorted(t.gv + "/" + t.kind for t in self.types))
+        return hashlib.sha256(kinds.encode()).hexdigest()[:16].upper()
 
     def _patch_paths(self, ts):
         paths = {}

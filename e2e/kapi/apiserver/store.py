@@ -469,6 +469,10 @@ class Store:
     def _merge_update(self, rtype, old, new, subresource):
         """Carry the server-owned parts of old into new (a full object from a client)."""
         meta, ometa = new["metadata"], old["metadata"]
+        if meta.get("uid") not in (None, "", ometa.get("uid")):
+            raise errors.conflict(rtype, ometa["name"], "Precondition failed: UID in "
+                                  "precondition: %s, UID in object meta: %s"
+                                  % (meta["uid"], ometa.get("uid")))
         for k in ("uid", "creationTimestamp", "deletionTimestamp", "generation",
                   "resourceVersion"):
             if k in ometa:

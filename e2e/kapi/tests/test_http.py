@@ -202,6 +202,16 @@ class Basics(ServerTest):
         code, st, _ = self.srv.request("PATCH", base + "/p1/status", {"status": {
             "podIP": "10.0.0.999"}}, "application/merge-patch+json")
         self.assertEqual(code, 422)
+        # kubelet puts the pod's uid into its status patches as a precondition
+        uid = o["metadata"]["uid"]
+        o = self.srv.ok("PATCH", base + "/p1/status", {"metadata": {"uid": uid}, "status": {
+            "$setElementOrder/podIPs": [{"ip": "10.0.0.5"}, {"ip": "fd00::5"}],
+            "podIPs": [{"ip": "fd00::5"}]}}, "application/strategic-merge-patch+json")
+        self.assertEqual(o["status"]["podIPs"], [{"ip": "10.0.0.5"}, {"ip": "fd00::5"}])
+        code, st, _ = self.srv.request("PATCH", base + "/p1/status", {
+            "metadata": {"uid": "0000"}, "status": {"phase": "Failed"}},
+            "application/strategic-merge-patch+json")
+        self.assertEqual((code, st["reason"]), (409, "Conflict"))
 
         def names(q):
             return [i["metadata"]["name"] for i in self.srv.ok("GET", q)["items"]]
