@@ -72,9 +72,10 @@ class App:
             try:
                 st = os.stat(path)
                 cached = self._file_tokens.get(path)
-                if cached is None or cached[0] != st.st_mtime_ns:
+                stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+                if cached is None or cached[0] != stamp:
                     with open(path) as f:
-                        cached = (st.st_mtime_ns, f.read().strip())
+                        cached = (stamp, f.read().strip())
                     self._file_tokens[path] = cached
             except OSError:
                 continue

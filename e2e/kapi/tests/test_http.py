@@ -609,5 +609,26 @@ class TlsToken(ServerTest):
         self.assertRegex(log, r"GET /api/v1/namespaces\?limit=500\S* 200 ")
 
 
+class TokenFile(unittest.TestCase):
+    def test_rotated_token_file(self):
+        srv = Server()
+        path = os.path.join(srv.tmp, "token")
+        with open(path, "w") as f:
+            f.write("first\n")
+        srv.args = ["--token-file", path]
+        try:
+            srv.start()
+            self.assertEqual(srv.request("GET", "/api", token="first")[0], 200)
+            with open(path + ".new", "w") as f:
+                f.write("second-token\n")
+            os.replace(path + ".new", path)
+            self.assertEqual(srv.request("GET", "/api", token="first")[0], 401)
+            self.assertEqual(srv.request("GET", "/api", token="second-token")[0], 200)
+            with open(srv.kubeconfig) as f:
+                self.assertIn('token: "first"', f.read())
+        finally:
+            srv.cleanup()
+
+
 if __name__ == "__main__":
     unittest.main()
