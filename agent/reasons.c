@@ -17,6 +17,7 @@ static const struct {
     [SL_FWD_POLICY] = {"fwd_policy", "new flow allowed by a policy rule"},
     [SL_FWD_NO_POLICY] = {"fwd_no_policy", "new flow, no policy selects the pod"},
     [SL_FWD_HOST] = {"fwd_host", "from the node's own addresses"},
+    [SL_FWD_FIB] = {"fwd_fib", "sent to the next hop after a FIB lookup"},
     [SL_DROP_TRUNCATED] = {"drop_truncated", "shorter than its headers"},
     [SL_DROP_MALFORMED] = {"drop_malformed", "malformed header"},
     [SL_DROP_SPOOFED_IP] = {"drop_spoofed_ip", "IPv4 source is not the pod's own"},

@@ -5,7 +5,9 @@
  * Parsing, lookups, conntrack, policy and counting live in lib/; each step below is one call.
  *
  * A same-node packet is redirected into its destination pod by sl_from_pod and never reaches
- * sl_to_pod, so sl_from_pod enforces the destination's ingress policy too.
+ * sl_to_pod, so sl_from_pod enforces the destination's ingress policy too. A packet for another
+ * node goes to the host stack, or with SL_CFG_FIB straight to the FIB's next hop (lib/fib.h);
+ * packets from other nodes reach a pod through the host stack and sl_to_pod.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -20,6 +22,7 @@
 #include "lib/verdict.h"
 #include "lib/endpoint.h"
 #include "lib/enforce.h"
+#include "lib/fib.h"
 
 static __always_inline int from_pod_arp(struct __sk_buff *skb)
 {
@@ -31,6 +34,21 @@ static __always_inline int from_pod_arp(struct __sk_buff *skb)
 	if (!sl_arp_sender_ok(skb, &p))
 		return sl_drop(skb, &p, SL_DROP_SPOOFED_ARP, SL_DIR_EGRESS);
 	return sl_pass(skb, SL_FWD_ARP, SL_DIR_EGRESS, TC_ACT_OK);
+}
+
+/* Not a local pod: the host stack routes it, or (SL_CFG_FIB) the FIB's next hop directly. */
+static __always_inline int from_pod_remote(struct __sk_buff *skb, struct sl_pkt *p)
+{
+	int ret;
+
+	if (!SL_CFG_ON(SL_CFG_FIB))
+		return sl_pass(skb, SL_FWD_STACK, SL_DIR_EGRESS, TC_ACT_OK);
+	ret = sl_fib_forward(skb, p);
+	if (ret < 0)
+		return sl_drop(skb, p, -ret, SL_DIR_EGRESS);
+	if (ret == TC_ACT_OK)
+		return sl_pass(skb, SL_FWD_STACK, SL_DIR_EGRESS, TC_ACT_OK);
+	return sl_pass(skb, SL_FWD_FIB, SL_DIR_EGRESS, ret);
 }
 
 static __always_inline int from_pod_ipv4(struct __sk_buff *skb)
@@ -52,7 +70,7 @@ static __always_inline int from_pod_ipv4(struct __sk_buff *skb)
 	if (sl_enforce(skb, &p, src, dst, SL_DIR_EGRESS))
 		return TC_ACT_SHOT;
 	if (!dst)
-		return sl_pass(skb, SL_FWD_STACK, SL_DIR_EGRESS, TC_ACT_OK);
+		return from_pod_remote(skb, &p);
 	err = sl_redirect_local(skb, dst);
 	if (err < 0)
 		return sl_drop(skb, &p, -err, SL_DIR_EGRESS);

@@ -55,7 +55,8 @@ enum sl_reason {
 	SL_FWD_POLICY = 5,     /* new flow allowed by a policy rule */
 	SL_FWD_NO_POLICY = 6,  /* new flow, pod not selected in this direction: open */
 	SL_FWD_HOST = 7,       /* from the node's own addresses (kubelet probes) */
-	__SL_FWD_MAX = 8,
+	SL_FWD_FIB = 8,	       /* to the next hop's device after a FIB lookup (SL_CFG_FIB) */
+	__SL_FWD_MAX = 9,
 
 	SL_DROP_TRUNCATED = 16,	     /* shorter than the headers it claims */
 	SL_DROP_MALFORMED = 17,	     /* bad IHL, total length, or header field */
@@ -225,6 +226,10 @@ _Static_assert(sizeof(struct sl_ports_val) == 8, "sl_ports_val is ABI");
 #define SL_CFG_EV_DROP	  (1u << 2) /* drop events into sl_events */
 #define SL_CFG_EV_VERDICT (1u << 3) /* verdict events: new flows of policy-selected pods */
 #define SL_CFG_ALL	  0xfu
+/* Not in SL_CFG_ALL (the agent's --cross-node-forwarding chooses it): a packet from a pod to a
+ * non-local destination is forwarded by bpf_fib_lookup + bpf_redirect(_neigh) to the next hop's
+ * device instead of through the host stack (bpf/lib/fib.h). */
+#define SL_CFG_FIB (1u << 4)
 
 struct sl_cfg {
 	__u32 flags;	       /* SL_CFG_* */

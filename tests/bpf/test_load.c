@@ -38,7 +38,7 @@ int main(void)
 	char what[64];
 
 	libbpf_set_print(quiet_libbpf);
-	for (__u32 flags = 0; flags <= SL_CFG_ALL; flags++) {
+	for (__u32 flags = 0; flags <= (SL_CFG_ALL | SL_CFG_FIB); flags++) {
 		for (int limit = 0; limit < 2; limit++) {
 			struct sl_cfg cfg = defaults;
 			int err;
