@@ -244,6 +244,27 @@ class Basics(ServerTest):
                                         headers={"Accept": "application/json"})
         self.assertEqual(o["kind"], "Namespace")
 
+    def test_nodes(self):
+        node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-9"},
+                "spec": {"podCIDR": "10.244.9.0/24", "podCIDRs": ["10.244.9.0/24"]},
+                "status": {"addresses": [{"type": "InternalIP", "address": "10.200.0.9"}]}}
+        o = self.srv.ok("POST", "/api/v1/nodes", node)
+        self.assertEqual(o["status"]["addresses"][0]["address"], "10.200.0.9",
+                         "a node keeps the status it is created with (kubelet registers so)")
+        self.assertNotIn("namespace", o["metadata"])
+        o = self.srv.ok("PATCH", "/api/v1/nodes/node-9/status", {"status": {"conditions": [
+            {"type": "Ready", "status": "True"}]}}, "application/strategic-merge-patch+json")
+        self.assertEqual(o["status"]["conditions"][0]["type"], "Ready")
+        self.assertEqual(len(o["status"]["addresses"]), 1)
+        self.srv.ok("PATCH", "/api/v1/nodes/node-9", {"spec": {"unschedulable": True}},
+                    "application/merge-patch+json")
+        names = [n["metadata"]["name"] for n in self.srv.ok(
+            "GET", "/api/v1/nodes?fieldSelector=spec.unschedulable%3Dtrue")["items"]]
+        self.assertEqual(names, ["node-9"])
+        self.assertEqual(self.srv.request("GET", "/api/v1/namespaces/demo/nodes/node-9")[0],
+                         404, "nodes are cluster-scoped")
+        self.assertEqual(self.srv.ok("DELETE", "/api/v1/nodes/node-9")["kind"], "Node")
+
     def test_namespace_delete_cascades(self):
         self.srv.ok("POST", "/api/v1/namespaces", namespace("gone"))
         self.srv.ok("POST", "/api/v1/namespaces/gone/pods", pod("p", "gone"))
