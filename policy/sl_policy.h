@@ -144,7 +144,7 @@ int sl_policy_endpoint(const struct sl_policy *p, const char *ns, const char *na
 		       struct sl_ep_update *out);
 /* Current problems, one line each ("netpol x/deny: spec...: ...", "pod x/a: ingress policy
  * needs 70000 sl_peer entries, room for 65536: failing closed"); i = 0, 1, ... NULL past end.
- * The string lives until the next model change. */
+ * i == 0 builds the list afresh; the strings live until the next call with i == 0. */
 const char *sl_policy_error(struct sl_policy *p, size_t i);
 void sl_policy_get_stats(const struct sl_policy *p, struct sl_policy_stats *s);
 
