@@ -34,12 +34,24 @@ static struct sl_agent agent = {.lock = PTHREAD_MUTEX_INITIALIZER};
  * agent/meson.build, it defines sl_mode_kubernetes; until then, say so plainly. */
 extern const struct sl_mode_ops sl_mode_kubernetes __attribute__((weak));
 
+#define SA_TOKEN "/var/run/secrets/kubernetes.io/serviceaccount/token"
+
 static const struct sl_mode_ops *pick_mode(const struct sl_config *c)
 {
 	if (sl_config_mode(c) == SL_MODE_STANDALONE)
 		return &sl_mode_standalone;
-	if (&sl_mode_kubernetes)
-		return &sl_mode_kubernetes;
+	if (&sl_mode_kubernetes) {
+		/* Fail as a usage error, before anything is created, when the source is absent. */
+		const char *src = c->kubeconfig ?: SA_TOKEN;
+
+		if (!access(src, R_OK))
+			return &sl_mode_kubernetes;
+		fprintf(stderr, "sluice-agent: %s: %s: %s\n",
+			c->kubeconfig ? "--kubeconfig"
+				      : "KUBERNETES_SERVICE_HOST (in-cluster token)",
+			src, strerror(errno));
+		return NULL;
+	}
 	fprintf(stderr,
 		"sluice-agent: %s: Kubernetes mode is not available yet (it arrives with issue "
 		"5); run standalone without --kubeconfig and KUBERNETES_SERVICE_HOST, with "
