@@ -10,6 +10,7 @@ import ssl
 import sys
 import threading
 import time
+import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -316,6 +317,13 @@ class Handler(BaseHTTPRequestHandler):
                 self._error(e)
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError, socket.timeout):
             self.close_connection = True
+        except Exception:  # a bug: answer 500 like kube-apiserver's panic handler, go on
+            sys.stderr.write("kapi: %s %s: internal error:\n%s" % (
+                self.command, self.path, traceback.format_exc()))
+            if self._code == 0:
+                self._error(errors.ApiError(500, "InternalError", "an error on the server has "
+                                            "prevented the request from succeeding", {}))
+            self.close_connection = True
         finally:
             now = time.time()
             self.server.app.log_line("%s.%03dZ %s %s %s %dms %s" % (
@@ -510,8 +518,10 @@ class Handler(BaseHTTPRequestHandler):
             opts = {}
             if raw.strip():
                 opts = self._decode(raw, self.headers.get("Content-Type") or "")
-                if not isinstance(opts, dict):
-                    raise errors.bad_request("DeleteOptions must be an object")
+                if not isinstance(opts, dict) or not isinstance(
+                        opts.get("preconditions") or {}, dict):
+                    raise errors.bad_request("DeleteOptions must be an object, and its "
+                                             "preconditions too")
             pp = opts.get("propagationPolicy") or _q(params, "propagationPolicy")
             if pp not in (None, "Orphan", "Background", "Foreground"):
                 raise errors.bad_request('Unsupported value: "%s": supported values: '

@@ -350,11 +350,12 @@ def check_object(rtype, obj):
 def apply_defaults(rtype, obj, defaults=True):
     if rtype.group == "" and rtype.kind == "Namespace":
         meta = obj["metadata"]
-        labels = meta.get("labels")
-        if not isinstance(labels, dict):
-            labels = {}
-        labels["kubernetes.io/metadata.name"] = meta["name"]
-        meta["labels"] = labels
+        if isinstance(meta.get("name"), str) and meta["name"]:
+            labels = meta.get("labels")
+            if not isinstance(labels, dict):
+                labels = {}
+            labels["kubernetes.io/metadata.name"] = meta["name"]
+            meta["labels"] = labels
         spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
         spec.setdefault("finalizers", ["kubernetes"])
         obj["spec"] = spec
