@@ -296,6 +296,50 @@ class Basics(ServerTest):
                          ["spec"], {"size": 3})
 
 
+class Robustness(ServerTest):
+    def test_odd_bodies_never_500(self):
+        """Malformed input of every shape gets a 4xx Status, never a 500 or a dropped
+        connection."""
+        self.srv.ok("POST", "/api/v1/namespaces", namespace("demo"))
+        self.srv.ok("POST", PODS, pod("odd"))
+        self.srv.ok("POST", NP, netpol("odd"))
+        bodies = [b"", b"null", b"[]", b"1", b'"x"', b"{", b"\xff\xfe",
+                  json.dumps({"metadata": []}), json.dumps({"metadata": {"name": ["x"]}}),
+                  json.dumps({"metadata": {"name": "odd", "labels": {"a": 1}}}),
+                  json.dumps({"metadata": {"name": "odd", "annotations": []}}),
+                  json.dumps({"kind": 5, "apiVersion": [], "metadata": {"name": "odd"}}),
+                  json.dumps({"metadata": {"name": "odd", "managedFields": "x"}}),
+                  json.dumps({"metadata": {"name": "odd", "ownerReferences": "x"}}),
+                  json.dumps({"spec": None, "status": 3, "metadata": {"name": "odd"}}),
+                  json.dumps([{"op": "add"}]), json.dumps([{"op": "move", "path": "/a"}]),
+                  json.dumps({"$patch": "bogus"}), json.dumps({"spec": {"$patch": "delete"}}),
+                  json.dumps({"spec": {"containers": [{"$patch": "delete"}]}}),
+                  json.dumps({"spec": {"containers": "x"}}),
+                  json.dumps({"metadata": {"name": "odd", "resourceVersion": "abc"}}),
+                  json.dumps({"propagationPolicy": "Sideways"}),
+                  json.dumps({"preconditions": {"uid": "nope"}})]
+        ctypes = ["application/json", "application/merge-patch+json",
+                  "application/strategic-merge-patch+json", "application/json-patch+json",
+                  "application/apply-patch+yaml", "application/yaml",
+                  "application/vnd.kubernetes.protobuf"]
+        paths = [PODS, PODS + "/odd", PODS + "/odd/status", NP, NP + "/odd",
+                 "/api/v1/namespaces/demo", "/api/v1/nodes/odd"]
+        for path in paths:
+            for method in ("POST", "PUT", "PATCH", "DELETE"):
+                for body in bodies:
+                    for ctype in ctypes if method == "PATCH" else ctypes[:1] + ctypes[5:]:
+                        code, st, _ = self.srv.request(method, path + "?fieldManager=f",
+                                                       body, ctype)
+                        self.assertLess(code, 500, (method, path, ctype, body, st))
+        for q in ("?limit=x", "?watch=maybe", "?timeoutSeconds=x&watch=1",
+                  "?resourceVersion=abc", "?resourceVersion=-1", "?continue=%%%",
+                  "?labelSelector=%3D%3D", "?fieldSelector=x", "?resourceVersionMatch=Bad&"
+                  "resourceVersion=1", "?sendInitialEvents=true"):
+            code, st, _ = self.srv.request("GET", PODS + q)
+            self.assertTrue(400 <= code < 500, (q, code, st))
+        self.assertEqual(self.srv.request("GET", "/version")[0], 200)
+
+
 class Pagination(ServerTest):
     def test_limit_continue_snapshot(self):
         self.srv.ok("POST", "/api/v1/namespaces", namespace("demo"))
