@@ -881,12 +881,22 @@ static void init_v4mapped(void)
 		sl_prefix_parse("0.0.0.0/0", &v4mapped);
 }
 
+static bool same_prefix(const struct cprefix *x, const struct cprefix *y)
+{
+	return x->pfx.len == y->pfx.len && !memcmp(&x->pfx.addr, &y->pfx.addr, sizeof(x->pfx.addr));
+}
+
+/* By prefix; of equal ones a pod's /128 first: it is the one kept (named ports resolve). */
 static int cprefix_cmp(const void *a, const void *b)
 {
 	const struct cprefix *x = a, *y = b;
 	int c = memcmp(&x->pfx.addr, &y->pfx.addr, sizeof(x->pfx.addr));
 
-	return c ? c : x->pfx.len - y->pfx.len;
+	if (c)
+		return c;
+	if (x->pfx.len != y->pfx.len)
+		return x->pfx.len - y->pfx.len;
+	return !x->host - !y->host;
 }
 
 static bool crule_covers(const struct crule *c, const struct sl_prefix *pf)
@@ -990,7 +1000,7 @@ static void set_build_cidr(struct sl_policy *p, struct setx *s)
 		struct sl_cport *hp = NULL;
 		size_t nhp = 0;
 
-		if (i && !cprefix_cmp(&pf.v[i - 1], c))
+		if (i && same_prefix(&pf.v[i - 1], c))
 			continue;
 		if (p->ents.count[ENT_CIDR] >= p->cfg.max_cidr) {
 			set_fail(p, s, "sl_cidr", p->ents.count[ENT_CIDR] + 1, p->cfg.max_cidr);

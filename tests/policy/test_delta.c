@@ -402,6 +402,39 @@ static void test_restart_numbering(void **state)
 	topo_fini(&t);
 }
 
+/* property test, PROPERTY_SEED=5 cluster 3218: an ipBlock that is exactly a pod's /32 and
+ * that pod's own /128 (named ports) are one prefix: the pod's must be the one kept */
+static void test_named_port_on_exact_block(void **state)
+{
+	struct topo t;
+
+	(void)state;
+	topo_init(&t, "n1");
+	add_pod(&t, "x", "client", "{'app':'client'}", "10.0.0.1", "n1", NULL);
+	add_pod(&t, "z", "srv", "{'app':'srv'}", "10.0.3.5", "n2",
+		"[{'name':'metrics','containerPort':81},{'name':'b','containerPort':82},"
+		"{'name':'c','containerPort':83}]");
+	for (int i = 0; i < 8; i++) { /* other policies' prefixes around it */
+		char b[512];
+
+		snprintf(b, sizeof(b),
+			 "{'metadata':{'name':'p%d','namespace':'x'},'spec':{'podSelector':{},"
+			 "'policyTypes':['Egress'],'egress':[{'ports':[{'port':'metrics'},{'port':"
+			 "%d}],'to':[{'ipBlock':{'cidr':'10.0.3.%d/32'}}]}]}}",
+			 i, 9000 + i, 5 + (i % 2));
+		topo_policy(&t, b);
+	}
+	topo_sync(&t);
+	assert_true(topo_probe(&t, "x/client", SL_DIR_EGRESS, "10.0.3.5", IPPROTO_TCP, 81, false));
+	assert_true(
+	    topo_probe(&t, "x/client", SL_DIR_EGRESS, "10.0.3.5", IPPROTO_TCP, 9002, false));
+	assert_false(topo_probe(&t, "x/client", SL_DIR_EGRESS, "10.0.3.5", IPPROTO_TCP, 82, false));
+	assert_false(topo_probe(&t, "x/client", SL_DIR_EGRESS, "10.0.3.6", IPPROTO_TCP, 81, false));
+	assert_true(
+	    topo_probe(&t, "x/client", SL_DIR_EGRESS, "10.0.3.6", IPPROTO_TCP, 9001, false));
+	topo_fini(&t);
+}
+
 static void test_full_port_range(void **state)
 {
 	struct sl_policy_stats st;
@@ -463,6 +496,7 @@ int main(void)
 	    cmocka_unit_test(test_node_addresses_are_host),
 	    cmocka_unit_test(test_named_ports_split_identities),
 	    cmocka_unit_test(test_full_port_range),
+	    cmocka_unit_test(test_named_port_on_exact_block),
 	    cmocka_unit_test(test_restart_numbering),
 	    cmocka_unit_test(test_namespace_relabel),
 	};
