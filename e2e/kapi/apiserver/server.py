@@ -244,9 +244,19 @@ class Handler(BaseHTTPRequestHandler):
 
     # --- plumbing -------------------------------------------------------------------------
 
+    def _drain(self):
+        """Read a request body nobody read (an early error), so keep-alive stays in sync."""
+        if self._body_read:
+            return
+        try:
+            self._read_body()
+        except errors.ApiError:
+            self.close_connection = True
+
     def _send(self, code, body, ctype="application/json", headers=None):
         if not isinstance(body, (bytes, bytearray)):
             body = dumps(body).encode()
+        self._drain()
         self.send_response(code)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -265,6 +275,7 @@ class Handler(BaseHTTPRequestHandler):
         self._send(e.code, e.status(), headers=e.headers)
 
     def _read_body(self):
+        self._body_read = True
         te = (self.headers.get("Transfer-Encoding") or "").lower()
         if te == "chunked":
             parts, total = [], 0
@@ -309,6 +320,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self):
         self._code = 0
+        self._body_read = False
         t0 = time.monotonic()
         try:
             self._route()
@@ -352,7 +364,6 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(app.delay)
         injected = app.take_error(ua)
         if injected is not None:
-            self._read_body()
             raise injected
         segs = [unquote(s) for s in path.strip("/").split("/")] if path.strip("/") else []
         if self.command not in ("GET", "HEAD") and (not segs or segs[0] not in ("api", "apis")):
@@ -646,6 +657,7 @@ class Handler(BaseHTTPRequestHandler):
         return ('{"type":"%s","object":%s}\n' % (etype, dumps(obj))).encode()
 
     def _stream(self, w, rtype, timeout, bookmarks, error=None, include="Metadata"):
+        self._drain()
         self._tv, self._rtype, self._include = self._table_version(), rtype, include
         app = self.server.app
         self.send_response(200)
