@@ -691,6 +691,20 @@ class TokenFile(unittest.TestCase):
             self.assertEqual(srv.request("GET", "/api", token="second-token")[0], 200)
             with open(srv.kubeconfig) as f:
                 self.assertIn('token: "first"', f.read())
+            # a refused POST leaves its keep-alive connection usable
+            c = srv.conn()
+            try:
+                c.request("POST", "/api/v1/namespaces", body=json.dumps(namespace("ka")),
+                          headers={"Content-Type": "application/json"})
+                r = c.getresponse()
+                self.assertEqual(r.status, 401)
+                r.read()
+                c.request("GET", "/api", headers={"Authorization": "Bearer second-token"})
+                r = c.getresponse()
+                self.assertEqual(r.status, 200)
+                r.read()
+            finally:
+                c.close()
         finally:
             srv.cleanup()
 
