@@ -241,6 +241,10 @@ class Store:
                 state = self._state_at(rtype, snap)
             else:
                 snap, state = self._list_state(rtype, rv, rv_match, limit)
+                if rv == "0":
+                    # kube-apiserver 1.32 serves resourceVersion=0 from its watch cache,
+                    # which ignores limit: the whole list, no continue token
+                    limit = 0
             if state is self.objects.get(rtype.key):
                 keys = self.sorted_keys.get(rtype.key)
                 if keys is None:

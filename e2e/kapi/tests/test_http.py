@@ -348,6 +348,9 @@ class Pagination(ServerTest):
         page = self.srv.ok("GET", PODS + "?limit=3")
         self.assertEqual([o["metadata"]["name"] for o in page["items"]], ["p0", "p1", "p2"])
         self.assertEqual(page["metadata"]["remainingItemCount"], 4)
+        whole = self.srv.ok("GET", PODS + "?limit=3&resourceVersion=0")
+        self.assertEqual((len(whole["items"]), "continue" in whole["metadata"]), (7, False),
+                         "resourceVersion=0 is served from the 'cache': limit ignored")
         rv = page["metadata"]["resourceVersion"]
         # changes after the first page are not visible in later pages (one snapshot)
         self.srv.ok("POST", PODS, pod("p3a"))
