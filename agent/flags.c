@@ -43,7 +43,9 @@ void sl_config_usage(FILE *f, const char *prog)
 	    f,
 	    "Usage: %s [FLAGS]\n"
 	    "The Sluice node agent: loads and pins the tc datapath, serves the CNI's local API,\n"
-	    "writes the CNI conflist once ready.\n\n"
+	    "writes the CNI conflist once ready.\n"
+	    "Subcommand: cleanup [--bpffs DIR] [--state-dir DIR] [--cni-conf-dir DIR]: uninstall:\n"
+	    "remove the conflist, tc filters, routes, pins and state Sluice added on this node.\n\n"
 	    "  --node NAME           this node's name (default: hostname)\n"
 	    "  --kubeconfig PATH     Kubernetes mode with this kubeconfig (default: in-cluster\n"
 	    "                        config when KUBERNETES_SERVICE_HOST is set; with neither:\n"

@@ -26,6 +26,7 @@
 #include "fsutil.h"
 #include "loader.h"
 #include "log.h"
+#include "migrate.h"
 
 #define SYS_BPF "/sys/fs/bpf"
 
@@ -208,6 +209,9 @@ int sl_datapath_load(struct sl_datapath *dp, const char *root, bool policy)
 		err = -ENOENT;
 		goto fail;
 	}
+	err = sl_migrate_older(dp); /* an older ABI version's pins: carry them over */
+	if (err)
+		goto fail;
 	pr_info("datapath: loaded, pins under %s (%d of %d maps reused)", dp->pin_dir,
 		dp->maps_reused, dp->maps_total);
 	return 0;

@@ -19,6 +19,7 @@
 #include "agent.h"
 #include "agent_proto.h"
 #include "api.h"
+#include "cleanup.h"
 #include "conflist.h"
 #include "endpoints.h"
 #include "fsutil.h"
@@ -175,6 +176,11 @@ int main(int argc, char **argv)
 	if (cfg.help) {
 		sl_config_usage(stdout, "sluice-agent");
 		return 0;
+	}
+	if (cfg.subcommand && !strcmp(cfg.subcommand, "cleanup")) {
+		sl_log_set_level(cfg.log_level);
+		sl_log_route_libbpf();
+		return sl_cleanup(&cfg) ? 1 : 0;
 	}
 	if (cfg.subcommand) {
 		fprintf(stderr, "sluice-agent: '%s': unknown subcommand (see --help)\n",

@@ -1,0 +1,81 @@
+# shellcheck shell=bash
+# lib.sh - shared by the lifecycle tests (suite 'agent', root): tests/agent/lib.sh (private
+# netns, bpffs and state dirs, agents by PID, counted checks, cleanup on exit) with this
+# suite's own netns prefix, plus pods wired as the CNI wires them onto a given ABI version's
+# pins, and a tiny foreign tc program (another CNI's, for "left alone" checks).
+. "$(dirname "${BASH_SOURCE[0]}")/../agent/lib.sh"
+NS=slt-lc-$ID # our own prefix (lib.sh's cleanup deletes $NS, whatever it is)
+LC_PODS=()
+LC_BG=()
+
+lc_cleanup() {
+	local rc=$?
+	for p in "${LC_BG[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${LC_PODS[@]}"; do ip netns del "$p" 2>/dev/null; done
+	(exit $rc)
+	cleanup
+}
+trap lc_cleanup EXIT
+
+# pod K IP [ABI]: netns $NS-pK, eth0 IP/32 via the link-local gateway, host end slaNNNNNNkK in
+# $NS with filters from $BPFFS/v<ABI>/ (default 1), then endpoint_add. Sets HIF.
+pod() {
+	local p=$NS-p$1 h=sla${SID}k$1 v=${3:-1} hmac pmac idx r
+	LC_PODS+=("$p")
+	HIF=$h
+	ip netns add "$p" || return 1
+	ip -n "$NS" link add "$h" type veth peer name eth0 netns "$p" || return 1
+	ip -n "$NS" link set "$h" up
+	ip -n "$p" link set lo up
+	ip -n "$p" link set eth0 up
+	ip -n "$p" addr add "$2/32" dev eth0
+	hmac=$(ip -n "$NS" -j link show "$h" | jget 0.address)
+	pmac=$(ip -n "$p" -j link show eth0 | jget 0.address)
+	ip -n "$p" route add 169.254.1.1 dev eth0 scope link
+	ip -n "$p" route add default via 169.254.1.1 dev eth0
+	ip -n "$p" neigh add 169.254.1.1 lladdr "$hmac" dev eth0 nud permanent
+	ip -n "$NS" route add "$2/32" dev "$h"
+	in_ns tc qdisc add dev "$h" clsact
+	in_ns tc filter add dev "$h" ingress prio 1 handle 0x5c1 bpf da \
+		object-pinned "$BPFFS/v$v/sl_from_pod" || return 1
+	in_ns tc filter add dev "$h" egress prio 1 handle 0x5c1 bpf da \
+		object-pinned "$BPFFS/v$v/sl_to_pod" || return 1
+	idx=$(ip -n "$NS" -j link show "$h" | jget 0.ifindex)
+	r=$(api "{\"op\":\"endpoint_add\",\"containerID\":\"lc$1\",\"ifname\":\"eth0\",$(
+	)\"netns\":\"/run/netns/$p\",\"namespace\":\"${POD_NS:-default}\",$(
+	)\"pod\":\"${POD_NAME:-pod$1}\",\"ip\":\"$2\",\"hostIfname\":\"$h\",$(
+	)\"hostIfindex\":$idx,\"podMac\":\"$pmac\",\"hostMac\":\"$hmac\"}")
+	[ "$(printf '%s' "$r" | jget ok)" = true ] || { echo "add: $r" >&2; return 1; }
+}
+
+# foreign_obj: $T/foreign.o, a tc program named "foreign" (another CNI's), built with clang.
+foreign_obj() {
+	cat >"$T/foreign.c" <<'C'
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+__attribute__((section("tc"), used)) int foreign(struct __sk_buff *skb)
+{
+	return TC_ACT_UNSPEC;
+}
+char _license[] __attribute__((section("license"), used)) = "GPL";
+C
+	clang -target bpf -O2 -g -idirafter "/usr/include/$(gcc -dumpmachine)" \
+		-c "$T/foreign.c" -o "$T/foreign.o"
+}
+
+# tc_prog_ids DEV DIR: ids of the BPF programs of DEV's tc DIR hook (ingress|egress).
+tc_prog_ids() {
+	in_ns bpftool -j net show dev "$1" | python3 -c '
+import json, sys
+print(" ".join(str(t["id"]) for t in json.load(sys.stdin)[0]["tc"]
+               if t["kind"] == "clsact/" + sys.argv[1]))' "$2"
+}
+# tc_prog_names DEV DIR: their names.
+tc_prog_names() {
+	in_ns bpftool -j net show dev "$1" | python3 -c '
+import json, sys
+print(" ".join(t["name"] for t in json.load(sys.stdin)[0]["tc"]
+               if t["kind"] == "clsact/" + sys.argv[1]))' "$2"
+}
+prog_gone() { ! bpftool prog show id "$1" >/dev/null 2>&1; }
+map_gone() { ! bpftool map show id "$1" >/dev/null 2>&1; }
