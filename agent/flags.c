@@ -20,6 +20,7 @@ enum {
 	OPT_METRICS_ADDR,
 	OPT_LOG_LEVEL,
 	OPT_IPAM_DATA_DIR,
+	OPT_XNODE_FWD,
 	OPT_HELP,
 };
 
@@ -33,6 +34,7 @@ static const struct option long_opts[] = {
     {"metrics-addr", required_argument, NULL, OPT_METRICS_ADDR},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"ipam-data-dir", required_argument, NULL, OPT_IPAM_DATA_DIR},
+    {"cross-node-forwarding", required_argument, NULL, OPT_XNODE_FWD},
     {"help", no_argument, NULL, OPT_HELP},
     {0},
 };
@@ -58,10 +60,14 @@ void sl_config_usage(FILE *f, const char *prog)
 	    "                        (default %s; empty disables)\n"
 	    "  --log-level LEVEL     error|warn|info|debug (default info)\n"
 	    "  --ipam-data-dir DIR   host-local IPAM dataDir written into the conflist\n"
+	    "  --cross-node-forwarding fib|stack\n"
+	    "                        how pod traffic to other nodes leaves this one: fib =\n"
+	    "                        bpf_fib_lookup and a redirect straight to the next hop,\n"
+	    "                        stack = the host stack's routing (default %s)\n"
 	    "  --help                this text\n\n"
 	    "Exit status: 0 on SIGTERM/SIGINT, 1 on a runtime failure, 2 on bad usage.\n",
 	    prog, SL_DEFAULT_BPFFS, SL_DEFAULT_STATE_DIR, SL_DEFAULT_CNI_CONF_DIR,
-	    SL_DEFAULT_METRICS_ADDR);
+	    SL_DEFAULT_METRICS_ADDR, SL_DEFAULT_XNODE_FWD == SL_XNODE_FIB ? "fib" : "stack");
 }
 
 int sl_parse_cidr4(const char *s, struct sl_cidr4 *out, char *err, size_t errlen)
@@ -196,6 +202,7 @@ int sl_config_parse(struct sl_config *c, int argc, char **argv, char *err, size_
 	strcpy(c->cni_conf_dir, SL_DEFAULT_CNI_CONF_DIR);
 	strcpy(c->metrics_addr, SL_DEFAULT_METRICS_ADDR);
 	c->log_level = SL_LOG_INFO;
+	c->xnode_fwd = SL_DEFAULT_XNODE_FWD;
 	env = getenv("KUBERNETES_SERVICE_HOST");
 	c->in_cluster = env && env[0];
 
@@ -277,6 +284,18 @@ int sl_config_parse(struct sl_config *c, int argc, char **argv, char *err, size_
 			if (sl_log_parse_level(optarg, &c->log_level)) {
 				snprintf(err, errlen,
 					 "--log-level: '%s' is not one of error, warn, info, debug",
+					 optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_XNODE_FWD:
+			if (!strcmp(optarg, "fib")) {
+				c->xnode_fwd = SL_XNODE_FIB;
+			} else if (!strcmp(optarg, "stack")) {
+				c->xnode_fwd = SL_XNODE_STACK;
+			} else {
+				snprintf(err, errlen,
+					 "--cross-node-forwarding: '%s' is not one of fib, stack",
 					 optarg);
 				return -EINVAL;
 			}

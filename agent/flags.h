@@ -15,6 +15,14 @@
 #define SL_DEFAULT_CNI_CONF_DIR "/etc/cni/net.d"
 #define SL_DEFAULT_METRICS_ADDR ":9962"
 
+/* How a pod's packet for another node leaves this one (--cross-node-forwarding). */
+enum sl_xnode_fwd {
+	SL_XNODE_STACK, /* through the host stack's routing (ip_forward) */
+	SL_XNODE_FIB,	/* bpf_fib_lookup + bpf_redirect(_neigh) straight to the next hop */
+};
+/* The measured faster one (bench/crossnode; bench/out/crossnode.txt). */
+#define SL_DEFAULT_XNODE_FWD SL_XNODE_FIB
+
 /* An IPv4 prefix; addr in host byte order, host bits zero. */
 struct sl_cidr4 {
 	uint32_t addr;
@@ -35,6 +43,7 @@ struct sl_config {
 	char metrics_addr[128]; /* "" disables */
 	char ipam_data_dir[PATH_MAX];
 	enum sl_log_level log_level;
+	enum sl_xnode_fwd xnode_fwd;
 	bool help;
 };
 

@@ -132,7 +132,7 @@ static int map_fd(struct bpf_object *obj, const char *name)
 	return m ? bpf_map__fd(m) : -1;
 }
 
-int sl_datapath_load(struct sl_datapath *dp, const char *root, bool policy)
+int sl_datapath_load(struct sl_datapath *dp, const char *root, bool policy, bool fib)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	struct bpf_program *prog;
@@ -180,6 +180,8 @@ int sl_datapath_load(struct sl_datapath *dp, const char *root, bool policy)
 #else
 	(void)policy;
 #endif
+	if (fib) /* --cross-node-forwarding fib */
+		dp->skel->rodata->sl_cfg.flags |= SL_CFG_FIB;
 	bpf_object__for_each_map (map, dp->skel->obj) {
 		if (!bpf_map__pin_path(map))
 			continue; /* not pinned by name: internal (.rodata, .bss) */

@@ -32,8 +32,9 @@ struct sl_datapath {
  */
 int sl_bpffs_ensure(const char *root);
 /* Mount if needed, load (reusing pinned maps), pin programs (atomic replace). policy: enforce
- * endpoint policy (off in standalone mode: routing and anti-spoofing only). 0 or -errno. */
-int sl_datapath_load(struct sl_datapath *dp, const char *root, bool policy);
+ * endpoint policy (off in standalone mode: routing and anti-spoofing only). fib: pods' traffic
+ * to other nodes by bpf_fib_lookup (SL_CFG_FIB) instead of the host stack. 0 or -errno. */
+int sl_datapath_load(struct sl_datapath *dp, const char *root, bool policy, bool fib);
 /* The loaded object (for agent/dp_maps.c's sl_dp_maps_from_obj()); NULL before load. */
 struct bpf_object *sl_datapath_obj(const struct sl_datapath *dp);
 /* Close our fds; pins, maps and attached programs stay. */

@@ -121,7 +121,8 @@ static int run(struct sl_agent *a, const sigset_t *sigs)
 	err = sl_sysctl_apply();
 	if (err)
 		goto out_http;
-	err = sl_datapath_load(&a->dp, a->cfg->bpffs, a->mode != &sl_mode_standalone);
+	err = sl_datapath_load(&a->dp, a->cfg->bpffs, a->mode != &sl_mode_standalone,
+			       a->cfg->xnode_fwd == SL_XNODE_FIB);
 	if (err)
 		goto out_http;
 	err = sl_eps_start(a);
