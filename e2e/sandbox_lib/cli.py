@@ -30,6 +30,8 @@ Environment:
   SLUICE_BUILD           meson build directory with agent/ and cni/ (default: the one the
                          sandbox was brought up with, else <repo>/build)
   SLUICE_AGENT_LOG_LEVEL the agents' --log-level (default info)
+  SLUICE_AGENT_ARGS      extra agent flags, space-separated (up, node add, agent restart),
+                         e.g. --cross-node-forwarding=stack
 
 Exit status: 0 success, 1 failure (for probe: no answer), 2 usage error or bad input.
 Targets: a pod is NS/NAME; a node is node-K (exec, probe); probe also takes an IPv4 as target.

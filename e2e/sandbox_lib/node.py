@@ -91,7 +91,8 @@ def agent_argv(lay, k, kubernetes=True):
             "--pod-cidr", lay.pod_cidr(k), "--bpffs", lay.node_bpffs(k),
             "--state-dir", lay.node_state_dir(k), "--cni-conf-dir", lay.node_cni_conf_dir(k),
             "--ipam-data-dir", lay.node_ipam_dir(k), "--metrics-addr", METRICS_ADDR,
-            "--log-level", os.environ.get("SLUICE_AGENT_LOG_LEVEL", "info")]
+            "--log-level", os.environ.get("SLUICE_AGENT_LOG_LEVEL", "info")] + \
+        os.environ.get("SLUICE_AGENT_ARGS", "").split()  # extra flags (tests, benchmarks)
 
 
 def start_agent(lay, k, kubernetes=True):
