@@ -11,12 +11,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "k8s.h"
 #include "log.h"
 #include "routes_k8s.h"
 
-static bool dirty = true; /* a sync is due (the first one: reconcile at start) */
+#define RETRY_MIN_MS 1000
+#define RETRY_MAX_MS 60000
+
+static bool dirty = true;		  /* a sync is due (the first one: reconcile at start) */
+static long long next_try_ms, backoff_ms; /* after a failure: not before next_try_ms */
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
 
 static const cJSON *item(const cJSON *o, const char *a, const char *b)
 {
@@ -155,12 +168,23 @@ int sl_routes_k8s_apply(const struct sl_k8s_informer *nodes, const char *self)
 
 	if (!dirty || !nodes || !sl_k8s_informer_synced(nodes))
 		return 0;
+	if (backoff_ms && mono_ms() < next_try_ms)
+		return -EAGAIN; /* a failure is being retried with backoff */
 	dirty = false;
 	sl_k8s_informer_foreach(nodes, collect_one, &c);
 	err = c.err ? c.err : sl_routes_sync(c.v, c.n, self);
 	free(c.v);
-	if (err)
-		dirty = true; /* try again on the next call */
+	if (err) {
+		/* Again later, 1 s doubling to 60 s: a conflict with someone else's route may last,
+		 * and every attempt logs. A Node event still waits for the backoff to end. */
+		dirty = true;
+		backoff_ms = backoff_ms ? backoff_ms * 2 : RETRY_MIN_MS;
+		if (backoff_ms > RETRY_MAX_MS)
+			backoff_ms = RETRY_MAX_MS;
+		next_try_ms = mono_ms() + backoff_ms;
+	} else {
+		backoff_ms = 0;
+	}
 	return err;
 }
 

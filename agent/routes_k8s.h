@@ -22,7 +22,8 @@ int sl_node_route_decode(const cJSON *node, struct sl_node_route *out);
 void sl_routes_k8s_changed(void);
 
 /* When a Node changed since the last successful sync (or never synced) and the informer has
- * listed: sync the routes to every Node but self. 0, or -errno: call again later (retry). */
+ * listed: sync the routes to every Node but self. 0, or -errno: call again later (retry);
+ * after a failure, attempts are spaced 1 s doubling to 60 s (-EAGAIN until then). */
 int sl_routes_k8s_apply(const struct sl_k8s_informer *nodes, const char *self);
 
 /* Own Node's IPv4 pod range as "a.b.c.d/n" into buf: 0, or -ENOENT (no Node or no range). */
