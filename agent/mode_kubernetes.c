@@ -30,6 +30,7 @@
 #include "k8s.h"
 #include "k8s_mode.h"
 #include "log.h"
+#include "routes_k8s.h"
 #include "sync.h"
 
 #define EP_WAIT_MS     10000 /* endpoint_add's bounded wait (the CNI gives up at 15 s) */
@@ -355,6 +356,7 @@ static void on_upsert(struct sl_k8s_informer *inf, const cJSON *obj)
 		netpol_upsert(obj);
 		break;
 	case K_NODES:
+		sl_routes_k8s_changed(); /* routes to other nodes' pods (issue 6) */
 		if (name && !strcmp(name, g.a->cfg->node))
 			node_upsert(obj);
 		break;
@@ -403,6 +405,7 @@ static void on_delete(struct sl_k8s_informer *inf, const cJSON *obj, void *ud)
 		note_oom(sl_policy_delete_netpol(g.pol, ns, name));
 		break;
 	case K_NODES:
+		sl_routes_k8s_changed();
 		if (strcmp(name, g.a->cfg->node))
 			return;
 		node_upsert(NULL);
@@ -684,6 +687,8 @@ static void *loop(void *arg)
 		handle_msgs();
 		if (all_synced())
 			retry = apply() != 0;
+		if (sl_routes_k8s_apply(g.inf[K_NODES], g.a->cfg->node))
+			retry = true; /* logged; again in a second */
 	}
 	return NULL;
 }
