@@ -16,7 +16,9 @@
  * new SYN on a 4-tuple still in TIME_WAIT is accepted by the server (timestamps are newer).
  *
  * The server prints "ready" once listening (an event the caller waits for). The client prints
- * one line: "mode=rr transactions=N seconds=S rate=R" (R in transactions per second).
+ * one line: "mode=rr transactions=N seconds=S rate=R cpu_ns=C" (R in transactions per second,
+ * C the client's own CPU time over the run, softirq work done in its context included; the
+ * caller reads the server's from /proc/PID/schedstat, the same clock).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -50,6 +52,15 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* CPU time this process has run, in ns: the scheduler's sum_exec_runtime. */
+static long long cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 static void set_nodelay(int fd)
@@ -152,8 +163,10 @@ static int run_client(const struct opts *o)
 	unsigned long long count = 0;
 	double start, end, t = 0;
 	int fd = -1, err = 0;
+	long long cpu0;
 	char c;
 
+	cpu0 = cpu_ns();
 	start = now();
 	end = start + o->seconds;
 	if (o->mode == MODE_RR) {
@@ -186,8 +199,9 @@ static int run_client(const struct opts *o)
 		close(fd);
 	if (err)
 		return 1;
-	printf("mode=%s transactions=%llu seconds=%.3f rate=%.1f\n",
-	       o->mode == MODE_RR ? "rr" : "crr", count, t - start, count / (t - start));
+	printf("mode=%s transactions=%llu seconds=%.3f rate=%.1f cpu_ns=%lld\n",
+	       o->mode == MODE_RR ? "rr" : "crr", count, t - start, count / (t - start),
+	       cpu_ns() - cpu0);
 	return 0;
 }
 
