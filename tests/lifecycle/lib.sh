@@ -1,9 +1,9 @@
 # shellcheck shell=bash
-# lib.sh - shared by the lifecycle tests (suite 'agent', root): tests/agent/lib.sh (private
-# netns, bpffs and state dirs, agents by PID, counted checks, cleanup on exit) with this
-# suite's own netns prefix, plus pods wired as the CNI wires them onto a given ABI version's
-# pins, and a tiny foreign tc program (another CNI's, for "left alone" checks).
-. "$(dirname "${BASH_SOURCE[0]}")/../agent/lib.sh"
+# lib.sh - shared by the lifecycle tests (suite 'agent', root): tests/agent/lib.sh and
+# k8s_lib.sh (private netns, bpffs and state dirs, agents by PID, the test API server, counted
+# checks, cleanup on exit) with this suite's own netns prefix, plus pods wired as the CNI wires
+# them onto a given ABI version's pins, and a tiny foreign tc program (another CNI's).
+. "$(dirname "${BASH_SOURCE[0]}")/../agent/k8s_lib.sh"
 NS=slt-lc-$ID # our own prefix (lib.sh's cleanup deletes $NS, whatever it is)
 LC_PODS=()
 LC_BG=()
@@ -13,7 +13,7 @@ lc_cleanup() {
 	for p in "${LC_BG[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${LC_PODS[@]}"; do ip netns del "$p" 2>/dev/null; done
 	(exit $rc)
-	cleanup
+	k8s_cleanup
 }
 trap lc_cleanup EXIT
 
@@ -46,6 +46,10 @@ pod() {
 	)\"pod\":\"${POD_NAME:-pod$1}\",\"ip\":\"$2\",\"hostIfname\":\"$h\",$(
 	)\"hostIfindex\":$idx,\"podMac\":\"$pmac\",\"hostMac\":\"$hmac\"}")
 	[ "$(printf '%s' "$r" | jget ok)" = true ] || { echo "add: $r" >&2; return 1; }
+	if [ -n "${POD_SERVE:-}" ]; then # a TCP echo server on :80 in the pod
+		ip netns exec "$p" $KH serve 80 >/dev/null 2>&1 </dev/null &
+		LC_BG+=($!)
+	fi
 }
 
 # foreign_obj: $T/foreign.o, a tc program named "foreign" (another CNI's), built with clang.
