@@ -171,6 +171,9 @@ def node_del(k):
         raise SandboxError("; ".join(errors))
 
 
+RETRY_CODES = (410, 429, 500, 503, 504)
+
+
 def wait_synced(timeout=30.0):
     """Every agent answers ready and, in Kubernetes mode, reports "synced" with the digest of
     the API server's current Pods, Namespaces, NetworkPolicies and Nodes (the contract in
@@ -195,7 +198,17 @@ def wait_synced(timeout=30.0):
     delay = 0.005
     try:
         while True:
-            want, _ = c.sync_digest()
+            try:
+                want, _ = c.sync_digest()
+            except SandboxError as e:  # a restarting server, a forced 410: list again
+                if time.monotonic() >= deadline:
+                    raise SandboxError(f"not synced within {timeout:g}s: cannot list the API "
+                                       f"server's objects: {e}")
+                if isinstance(e, kube.ApiError) and e.code not in RETRY_CODES:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
+                continue
             behind = []
             for k, n in nodes.items():
                 st = agent_api.status(lay.node_sock(k))
