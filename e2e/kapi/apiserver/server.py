@@ -257,6 +257,7 @@ class Handler(BaseHTTPRequestHandler):
         if not isinstance(body, (bytes, bytearray)):
             body = dumps(body).encode()
         self._drain()
+        self._log(code)
         self.send_response(code)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -321,7 +322,8 @@ class Handler(BaseHTTPRequestHandler):
     def _dispatch(self):
         self._code = 0
         self._body_read = False
-        t0 = time.monotonic()
+        self._logged = False
+        self._t0 = time.monotonic()
         try:
             self._route()
         except errors.ApiError as e:
@@ -337,11 +339,18 @@ class Handler(BaseHTTPRequestHandler):
                                             "prevented the request from succeeding", {}))
             self.close_connection = True
         finally:
-            now = time.time()
-            self.server.app.log_line("%s.%03dZ %s %s %s %dms %s" % (
-                time.strftime("%H:%M:%S", time.gmtime(now)), int(now * 1000) % 1000,
-                self.command, self.path, self._code, (time.monotonic() - t0) * 1000,
-                self.headers.get("User-Agent", "") if self.headers else ""))
+            if not self._logged:
+                self._log(self._code)
+
+    def _log(self, code):
+        """One log line per request, written before the answer leaves (a client that has
+        its answer finds the line); watches are logged when their stream starts."""
+        self._logged = True
+        now = time.time()
+        self.server.app.log_line("%s.%03dZ %s %s %s %dms %s" % (
+            time.strftime("%H:%M:%S", time.gmtime(now)), int(now * 1000) % 1000,
+            self.command, self.path, code, (time.monotonic() - self._t0) * 1000,
+            self.headers.get("User-Agent", "") if self.headers else ""))
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _dispatch
 
@@ -660,6 +669,7 @@ class Handler(BaseHTTPRequestHandler):
         self._drain()
         self._tv, self._rtype, self._include = self._table_version(), rtype, include
         app = self.server.app
+        self._log(200)
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
