@@ -65,6 +65,8 @@ int ctl_global_opt(int opt, const char *arg);
 void ctl_emit(const cJSON *doc);
 void ctl_yaml(FILE *f, const cJSON *doc);
 bool ctl_machine(void);
+/* Sort an array of objects by the values of keys (NULL-terminated; numbers or strings). */
+void ctl_sort(cJSON *arr, const char *const *keys);
 /* ANSI colour around s when colour is on. */
 const char *ctl_col(const char *code);
 

@@ -183,6 +183,12 @@ static int do_list(int argc, char **argv)
 						ctl_rule_str(&n, v.rule[1], buf, sizeof(buf)));
 		cJSON_AddItemToArray(arr, o);
 	}
+	{
+		static const char *const keys[] = {"src",   "dst",   "protocol",
+						   "dport", "sport", NULL};
+
+		ctl_sort(arr, keys);
+	}
 	if (ctl_machine()) {
 		ctl_emit(arr);
 	} else {

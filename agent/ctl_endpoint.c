@@ -101,6 +101,11 @@ static cJSON *rows(const struct sl_dp_maps *m, const struct sl_addr *only)
 	ctl_names_free(&n);
 	ctl_ids_free(&ids);
 	ctl_ids_free(&sets);
+	{ /* map order is a hash's: sort by pod, then endpoint id */
+		static const char *const keys[] = {"namespace", "pod", "id", NULL};
+
+		ctl_sort(arr, keys);
+	}
 	return arr;
 }
 

@@ -305,14 +305,23 @@ static void print_text(const struct ctx *c, const cJSON *eps)
 				__u32 rule =
 				    (__u32)cJSON_GetNumberValue(cJSON_GetObjectItem(r, "rule"));
 
-				printf("  %-40s %-5s %-11s %-7s %-34s %8.0f %10.0f\n",
+				char pk[24] = "-", by[24] = "-";
+
+				if (rule) {
+					snprintf(pk, sizeof(pk), "%.0f",
+						 cJSON_GetNumberValue(
+						     cJSON_GetObjectItem(r, "packets")));
+					snprintf(
+					    by, sizeof(by), "%.0f",
+					    cJSON_GetNumberValue(cJSON_GetObjectItem(r, "bytes")));
+				}
+				printf("  %-40s %-5s %-11s %-7s %-34s %8s %10s\n",
 				       peer_str(c, cJSON_GetObjectItem(r, "peer"), pb, sizeof(pb)),
 				       cJSON_GetStringValue(cJSON_GetObjectItem(r, "protocol")),
 				       cJSON_GetStringValue(cJSON_GetObjectItem(r, "ports")),
 				       cJSON_GetStringValue(cJSON_GetObjectItem(r, "verdict")),
-				       rule ? ctl_rule_str(c->n, rule, rb, sizeof(rb)) : "-",
-				       cJSON_GetNumberValue(cJSON_GetObjectItem(r, "packets")),
-				       cJSON_GetNumberValue(cJSON_GetObjectItem(r, "bytes")));
+				       rule ? ctl_rule_str(c->n, rule, rb, sizeof(rb)) : "(except)",
+				       pk, by);
 			}
 			printf("  %-40s %-5s %-11s %-7s %s\n", "anything else", "", "", "deny",
 			       "(default deny)");
@@ -373,6 +382,11 @@ static int do_get(int argc, char **argv)
 		if (npos && memcmp(&k, &only, sizeof(k)))
 			continue;
 		cJSON_AddItemToArray(eps, endpoint_policy(&c, &k, &ep));
+	}
+	{
+		static const char *const keys[] = {"pod", "id", NULL};
+
+		ctl_sort(eps, keys);
 	}
 	if (ctl_machine())
 		ctl_emit(npos ? cJSON_GetArrayItem(eps, 0) : eps);

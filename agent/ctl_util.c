@@ -263,6 +263,43 @@ void ctl_emit(const cJSON *doc)
 	free(s);
 }
 
+static const char *const *sort_keys;
+
+static int item_cmp(const void *x, const void *y)
+{
+	const cJSON *a = *(const cJSON *const *)x, *b = *(const cJSON *const *)y;
+
+	for (const char *const *k = sort_keys; *k; k++) {
+		const cJSON *va = cJSON_GetObjectItem(a, *k), *vb = cJSON_GetObjectItem(b, *k);
+		int c;
+
+		if (cJSON_IsNumber(va) && cJSON_IsNumber(vb))
+			c = (va->valuedouble > vb->valuedouble) -
+			    (va->valuedouble < vb->valuedouble);
+		else
+			c = strcmp(cJSON_GetStringValue(va) ?: "", cJSON_GetStringValue(vb) ?: "");
+		if (c)
+			return c;
+	}
+	return 0;
+}
+
+void ctl_sort(cJSON *arr, const char *const *keys)
+{
+	int n = cJSON_GetArraySize(arr), i = 0;
+	cJSON **v, *c;
+
+	if (n < 2 || !(v = calloc((size_t)n, sizeof(*v))))
+		return;
+	while ((c = cJSON_DetachItemFromArray(arr, 0)))
+		v[i++] = c;
+	sort_keys = keys;
+	qsort(v, (size_t)i, sizeof(*v), item_cmp);
+	for (int j = 0; j < i; j++)
+		cJSON_AddItemToArray(arr, v[j]);
+	free(v);
+}
+
 /* ------------------------------------------------------------------ the agent */
 
 void ctl_sock_path(char *buf, size_t len)
