@@ -96,6 +96,39 @@ def nodes(t, sb):
     t.check(sb.probe("y/c", "x/a", 80, "tcp"), "the other nodes still work")
 
 
+def api_objects(t, sb):
+    """What kubelet and the node controller would have written, seen through the real kubectl
+    (it runs inside the underlay: the API server is reachable nowhere else)."""
+    def get(*args):
+        return json.loads(sb.run("kubectl", "get", "-o", "json", *args).stdout)
+    nodes = {n["metadata"]["name"]: n for n in get("nodes")["items"]}
+    t.check(sorted(nodes) == ["node-1", "node-3"], "Node objects follow node add/del",
+            str(sorted(nodes)))
+    n3 = nodes.get("node-3", {})
+    t.check(n3.get("spec", {}).get("podCIDRs") == ["10.244.3.0/24"] and
+            {"type": "InternalIP", "address": "10.200.0.3"} in n3.get("status", {})
+            .get("addresses", []), "node-3: podCIDRs and InternalIP", json.dumps(n3)[:300])
+    sb.run("pod", "add", "z/p", "--node", 3, "--label", "app=p", "--port", "web:80/TCP")
+    pod = get("pod", "-n", "z", "p")
+    c = pod["spec"]["containers"][0]
+    t.check(pod["spec"].get("nodeName") == "node-3" and pod["metadata"]["labels"] ==
+            {"app": "p"} and c["ports"][0]["name"] == "web" and c["ports"][0]["containerPort"]
+            == 80, "pod add: the Pod object has node, labels and named ports",
+            json.dumps(pod)[:300])
+    t.check(pod["status"].get("phase") == "Running" and
+            pod["status"].get("podIPs") == [{"ip": sb.pod_ip("z/p")}],
+            "pod add: status Running with the CNI's address", json.dumps(pod["status"]))
+    ns = get("namespace", "z")
+    t.check(ns["metadata"]["labels"].get("kubernetes.io/metadata.name") == "z",
+            "pod add: its namespace was created")
+    sb.run("pod", "del", "z/p")
+    p = sb.run("kubectl", "get", "pod", "-n", "z", "p", check=False)
+    t.check(p.returncode != 0 and "NotFound" in p.stderr, "pod del: the Pod object is gone",
+            p.stderr)
+    digest = sb.run("wait-synced").stdout.strip()
+    t.check(len(digest) == 16, "wait-synced: every agent has the server's digest", digest)
+
+
 def parallel_pods(t, sb):
     """Pods added and deleted concurrently: the state stays whole, addresses distinct."""
     refs = [f"par/p{i}" for i in range(8)]
@@ -131,6 +164,7 @@ def main():
         t.crash("partial up")
     try:
         nodes(t, sb)
+        api_objects(t, sb)
         parallel_pods(t, sb)
     except Exception:
         t.crash("nodes")
