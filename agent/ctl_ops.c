@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent_proto.h"
 #include "api.h"
@@ -20,6 +21,21 @@
 #define MAX_IDS 100000
 
 /* ------------------------------------------------------------------ names */
+
+/* The mode answers -EAGAIN while a change waits to be applied: a second later it is the
+ * maps' model again. */
+static int with_model(struct sl_agent *a, int (*fn)(const struct sl_policy *p, void *ctx),
+		      void *ctx)
+{
+	int err = -EAGAIN;
+
+	for (int i = 0; i < 40 && err == -EAGAIN; i++) {
+		if (i)
+			usleep(25000);
+		err = a->mode->with_model(a, fn, ctx);
+	}
+	return err;
+}
 
 struct names_ctx {
 	const cJSON *req;
@@ -118,7 +134,7 @@ cJSON *sl_ctl_op_names(struct sl_agent *a, const cJSON *req)
 	c.resp = sl_api_ok();
 	if (!c.resp)
 		return NULL;
-	err = a->mode->with_model(a, names_fn, &c);
+	err = with_model(a, names_fn, &c);
 	if (err) {
 		cJSON_Delete(c.resp);
 		return model_err(err);
@@ -304,7 +320,7 @@ cJSON *sl_ctl_op_explain(struct sl_agent *a, const cJSON *req)
 		}
 	}
 	pthread_mutex_unlock(&a->lock);
-	err = a->mode->with_model(a, explain_fn, &c);
+	err = with_model(a, explain_fn, &c);
 	if (err)
 		return model_err(err);
 	r = sl_api_ok();

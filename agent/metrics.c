@@ -45,20 +45,14 @@ static int res_idx(const char *r)
 	return -1;
 }
 
-void sl_metrics_watch_reconnect(const char *resource)
+void sl_metrics_watch_stats(const char *resource, unsigned lists, unsigned watches)
 {
 	int i = res_idx(resource);
 
-	if (i >= 0)
-		atomic_fetch_add(&st.reconnects[i], 1);
-}
-
-void sl_metrics_relist(const char *resource)
-{
-	int i = res_idx(resource);
-
-	if (i >= 0)
-		atomic_fetch_add(&st.relists[i], 1);
+	if (i < 0)
+		return;
+	atomic_store(&st.relists[i], lists > 1 ? lists - 1 : 0);
+	atomic_store(&st.reconnects[i], watches > lists ? watches - lists : 0);
 }
 
 void sl_metrics_policy_apply(double seconds, bool ok)
@@ -354,7 +348,7 @@ static void agent_counters(struct buf *b)
 		out(b, "sluice_k8s_watch_reconnects_total{resource=\"%s\"} %llu\n", resources[i],
 		    atomic_load(&st.reconnects[i]));
 	head(b, "sluice_k8s_relists_total", "counter",
-	     "Full lists of a Kubernetes resource (start, 410 Gone), by resource.");
+	     "Lists of a Kubernetes resource after the first (410 Gone, resync), by resource.");
 	for (int i = 0; i < N_RES; i++)
 		out(b, "sluice_k8s_relists_total{resource=\"%s\"} %llu\n", resources[i],
 		    atomic_load(&st.relists[i]));

@@ -12,10 +12,11 @@
 
 struct sl_agent;
 
-/* The Kubernetes mode: a watch of resource ("pods", "namespaces", "networkpolicies", "nodes")
- * reconnected (after an error or a stall), or was relisted (410 Gone, or start). */
-void sl_metrics_watch_reconnect(const char *resource);
-void sl_metrics_relist(const char *resource);
+/* The Kubernetes mode, from its informer's stats (absolute values, any time): complete lists
+ * of resource ("pods", "namespaces", "networkpolicies", "nodes"), the first one included, and
+ * watch requests made. Relists are lists after the first; reconnects, watches that did not
+ * follow a list (after an error, a stall or the server's timeout). */
+void sl_metrics_watch_stats(const char *resource, unsigned lists, unsigned watches);
 /* A policy delta applied to the maps in seconds (ok: it succeeded). */
 void sl_metrics_policy_apply(double seconds, bool ok);
 /* A conntrack garbage collection run that deleted n expired entries. */

@@ -30,6 +30,7 @@
 #include "k8s.h"
 #include "k8s_mode.h"
 #include "log.h"
+#include "metrics.h"
 #include "routes_k8s.h"
 #include "sync.h"
 
@@ -48,7 +49,7 @@ static const struct {
     [K_NODES] = {"nodes", "/api/v1/nodes"},
 };
 
-enum msg_type { M_REG, M_INJECT, M_UNREG };
+enum msg_type { M_REG, M_INJECT, M_UNREG, M_QUERY };
 enum msg_result { R_PENDING, R_FOUND, R_NOT_FOUND, R_FAIL };
 
 /* A request from an API thread. M_UNREG is heap-allocated and freed by the loop; the others
@@ -64,6 +65,10 @@ struct msg {
 	enum msg_result result;
 	uint64_t seq; /* applied once applied_seq >= seq */
 	char why[256];
+	/* M_QUERY: sluicectl's question (agent.h with_model), run on the loop thread */
+	int (*fn)(const struct sl_policy *p, void *ctx);
+	void *ctx;
+	int ret;
 };
 
 /* A pod address the CNI registered (the loop's own table). */
@@ -482,6 +487,8 @@ static void handle(struct msg *m)
 		if (obj)
 			pod_upsert(obj); /* without the CNI's address */
 		break;
+	case M_QUERY: /* handle_msgs() runs these */
+		break;
 	}
 }
 
@@ -496,7 +503,11 @@ static void handle_msgs(void)
 	pthread_mutex_unlock(&g.mu);
 	for (; q; q = next) {
 		next = q->next;
-		handle(q);
+		if (q->type == M_QUERY) /* the model is the maps' only with nothing left to apply */
+			q->ret = g.dirty || g.have_delta || !g.initial_done ? -EAGAIN
+									    : q->fn(g.pol, q->ctx);
+		else
+			handle(q);
 		if (q->type == M_UNREG) {
 			free(q->own);
 			free(q);
@@ -637,6 +648,7 @@ static int apply(void)
 		g.dirty = false;
 	}
 	err = sl_sync_apply(g.sync, &g.delta, !g.initial_done, &st);
+	sl_metrics_policy_apply(st.ms / 1000.0, !err);
 	if (err) {
 		pr_err("policy sync: apply failed (%s): retrying in 1 s", strerror(-err));
 		return err;
@@ -662,6 +674,19 @@ static int apply(void)
 	return 0;
 }
 
+/* Watch reconnects and relists for /metrics (agent/metrics.c), from the informers' stats. */
+static void watch_stats(void)
+{
+	struct sl_k8s_informer_stats s;
+
+	for (int k = 0; k < K_MAX; k++) {
+		if (!g.inf[k])
+			continue;
+		sl_k8s_informer_stats(g.inf[k], &s);
+		sl_metrics_watch_stats(kinds[k].name, s.lists, s.watches);
+	}
+}
+
 static void *loop(void *arg)
 {
 	struct epoll_event ev[4];
@@ -684,6 +709,7 @@ static void *loop(void *arg)
 		if (read(g.wake, &v, sizeof(v)) < 0 && errno != EAGAIN)
 			pr_warn("kubernetes: wake fd: %s", strerror(errno));
 		sl_k8s_client_dispatch(g.c);
+		watch_stats();
 		handle_msgs();
 		if (all_synced())
 			retry = apply() != 0;
@@ -911,6 +937,22 @@ static void k8s_stop(struct sl_agent *a)
 	pthread_mutex_unlock(&g.get_mu);
 }
 
+/* sluicectl's questions (agent.h with_model, agent/ctl_ops.c): fn runs on the loop thread
+ * between batches; -EAGAIN while a change waits to be applied. */
+static int k8s_with_model(struct sl_agent *a, int (*fn)(const struct sl_policy *p, void *ctx),
+			  void *ctx)
+{
+	struct msg m = {.type = M_QUERY, .fn = fn, .ctx = ctx, .result = R_NOT_FOUND};
+	int err;
+
+	(void)a;
+	if (!g.started)
+		return -EAGAIN;
+	submit(&m);
+	err = wait_msg(&m, mono_ms() + EP_WAIT_MS);
+	return err ? err : m.ret;
+}
+
 const struct sl_mode_ops sl_mode_kubernetes = {
     .name = "kubernetes",
     .start = k8s_start,
@@ -920,4 +962,5 @@ const struct sl_mode_ops sl_mode_kubernetes = {
     .endpoint_refresh = k8s_endpoint_refresh,
     .status = k8s_status,
     .ready_later = true,
+    .with_model = k8s_with_model,
 };
