@@ -16,13 +16,15 @@ network from the real `sluice` CNI binary, called exactly as a container runtime
 Nothing touches the machine's own interfaces, routes, sysctls or firewall.
 
 Layout (prefix P, default "slsb"; node K = 1..N):
-  namespaces   P-underlay (bridge br-underlay, no address, no route out),
+  API server   https://10.200.0.254:6443 (e2e/kapi, TLS + token) in P-underlay; the real
+               kubectl through `e2e/sandbox kubectl`; Node objects node-K, Pod objects
+  namespaces   P-underlay (bridge br-underlay with the API server's address, no route out),
                P-node-K (eth0 10.200.0.K/24 on the underlay; pods 10.244.K.0/24),
                P-p-NS-NAME (one per pod; hashed when long)
   pins         /sys/fs/bpf/P/node-K        (the agent's --bpffs)
   files        $SLUICE_SANDBOX_DIR (default /run/sluice-sandbox): state.json,
                node-K/{agent.log,state/agent.sock,cni-conf/10-sluice.conflist,ipam/},
-               pods/NS_NAME/{cni-cache.json,listener.log}, kubeconfig (issue 5)
+               pods/NS_NAME/{cni-cache.json,listener.log}, kubeconfig, apiserver-*
 
 Environment:
   SLUICE_SANDBOX_DIR     the sandbox's directory (tests give each run its own)
@@ -30,6 +32,7 @@ Environment:
   SLUICE_BUILD           meson build directory with agent/ and cni/ (default: the one the
                          sandbox was brought up with, else <repo>/build)
   SLUICE_AGENT_LOG_LEVEL the agents' --log-level (default info)
+  SLUICE_SANDBOX_ROUTES  0: no fallback routes between nodes (the agents route alone)
   SLUICE_AGENT_ARGS      extra agent flags, space-separated (up, node add, agent restart),
                          e.g. --cross-node-forwarding=stack
 

@@ -3,7 +3,7 @@
 # Everything `up`, `pod add` and `node add` create is recorded BEFORE it is created, so that
 # `down` can remove it even after a crash half-way. Shape (JSON):
 #   {"version": 1, "prefix": "slsb", "build": "/…/build",
-#    "apiserver": null,                               (issue 5: {"pid", "start", "url"})
+#    "mode": "kubernetes" | "standalone", "apiserver": {"pid", "start", "argv"} | null,
 #    "nodes": {"1": {"name": "node-1", "netns": "slsb-node-1", "ip": "10.200.0.1",
 #                    "podCIDR": "10.244.1.0/24", "agent": {"pid": N, "start": T} | null}},
 #    "pods": {"ns/name": {"node": 1, "netns": "...", "containerID": "...", "uid": "...",
