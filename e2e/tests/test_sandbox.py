@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 
-from harness import Sandbox, Tally, leaks, preflight
+from harness import Sandbox, Tally, leaks, preflight, wait_for
 
 
 def usage_errors(t, sb):
@@ -91,6 +91,15 @@ def nodes(t, sb):
     t.check("x/b" not in st["pods"] and "2" not in st["nodes"], "node del 2: node and pod gone")
     t.check(not os.path.exists(f"/run/netns/{sb.layout.node_netns(2)}") and
             not os.path.exists(sb.layout.node_bpffs(2)), "node del 2: namespace and pins gone")
+    # the sandbox's fallback route goes with `node del`; an agent's own follows the Node
+    # object's deletion, asynchronously: wait for that event, then look
+    sb.run("wait-synced")
+    try:
+        wait_for(lambda: "10.244.2.0/24" not in
+                 sb.run("exec", "node-1", "--", "ip", "route").stdout, 10,
+                 "node-1's route to node-2's pods to go")
+    except RuntimeError:
+        pass
     routes = sb.run("exec", "node-1", "--", "ip", "route").stdout
     t.check("10.244.2.0/24" not in routes, "node del 2: no route left to its pods", routes)
     t.check(sb.probe("y/c", "x/a", 80, "tcp"), "the other nodes still work")
