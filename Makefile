@@ -6,7 +6,7 @@ BUILD_FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 60
 MESON_TEST_ARGS ?=
 
-DEB_PACKAGES := clang llvm libbpf-dev bpftool libnl-3-dev libnl-route-3-dev libcjson-dev \
+DEB_PACKAGES := clang llvm iptables ipset libbpf-dev bpftool libnl-3-dev libnl-route-3-dev libcjson-dev \
 	libcurl4-openssl-dev libyaml-dev libcmocka-dev libmicrohttpd-dev meson ninja-build \
 	pkg-config iproute2 iputils-ping containernetworking-plugins python3 python3-yaml iperf3 \
 	libclang-rt-14-dev gnuplot-nox procps psmisc kmod util-linux ca-certificates podman runc golang-go golang-github-appc-cni-dev prometheus
