@@ -20,6 +20,20 @@ int sl_sysctl_set(const char *key, const char *value)
 	for (char *p = path + strlen("/proc/sys/"); *p; p++)
 		if (*p == '.')
 			*p = '/';
+	/* Already so: no write. In a non-privileged container /proc/sys is read-only, and
+	 * the node usually has ip_forward=1 already (kubeadm's preflight requires it). */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		char cur[64];
+		ssize_t got = read(fd, cur, sizeof(cur) - 1);
+
+		close(fd);
+		if (got > 0 && (size_t)got >= n && !strncmp(cur, value, n) &&
+		    (got == (ssize_t)n || cur[n] == '\n')) {
+			pr_debug("sysctl %s=%s already", key, value);
+			return 0;
+		}
+	}
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;

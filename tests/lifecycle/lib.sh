@@ -52,6 +52,19 @@ pod() {
 	fi
 }
 
+# kapi_start [PORT]: the test API server on the netns' loopback, started so that $KAPI_PID is
+# the server's own PID (nsenter execs it; k8s_lib.sh's start_kapi backgrounds a function, whose
+# PID is a subshell's). Sets KURL, writes $T/kubeconfig.
+kapi_start() {
+	rm -f "$T/kapi.url"
+	nsenter --net="/run/netns/$NS" -- python3 "$KAPI" --listen "127.0.0.1:${1:-0}" \
+		--kubeconfig-out "$T/kubeconfig" --ready-file "$T/kapi.url" \
+		--bookmark-interval 2 >>"$T/kapi.log" 2>&1 &
+	KAPI_PID=$!
+	wait_until 20 test -s "$T/kapi.url" || { cat "$T/kapi.log" >&2; return 1; }
+	KURL=$(cat "$T/kapi.url")
+}
+
 # foreign_obj: $T/foreign.o, a tc program named "foreign" (another CNI's), built with clang.
 foreign_obj() {
 	cat >"$T/foreign.c" <<'C'

@@ -19,7 +19,7 @@ else
 	exit 1
 fi
 setup_ns || exit 1
-check "API server up" start_kapi || exit 1
+check "API server up" kapi_start || exit 1
 check "agent (ABI v1) ready" start_agent --kubeconfig "$T/kubeconfig" || exit 1
 ns_create x '"ns":"x"'
 pod_create x a '"pod":"a"'
