@@ -121,7 +121,8 @@ struct ctl_ids {
 	__u32 *v;
 	size_t n, cap;
 };
-void ctl_ids_add(struct ctl_ids *s, __u32 id);
+/* true when id was not in s yet */
+bool ctl_ids_add(struct ctl_ids *s, __u32 id);
 void ctl_ids_free(struct ctl_ids *s);
 
 /* Endpoints from the agent, else <state-dir>/endpoints.json; then the names of the ids given

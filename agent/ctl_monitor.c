@@ -159,7 +159,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	char sa[64], da[64], sp[300], dp[300], pb[16], tbuf[32], iso[40], why[600], rb[300],
 	    ib[300];
 	const char *spod, *dpod, *verdict, *pname;
-	bool drop, unknown;
+	bool drop, unknown, fresh;
 	cJSON *o;
 
 	if (m->skipping || size < sizeof(*e))
@@ -171,11 +171,11 @@ static int on_event(void *ctx, void *data, size_t size)
 	    (e->rule && !ctl_rule(&m->n, e->rule)) || (e->pol && !ctl_set(&m->n, e->pol)) ||
 	    (e->peer_identity >= SL_IDENTITY_FIRST && !ctl_ident(&m->n, e->peer_identity)) ||
 	    !ctl_pod_of(&m->n, e->dir == SL_DIR_EGRESS ? &e->saddr : &e->daddr, sp, sizeof(sp));
-	ctl_ids_add(&m->rules, e->rule);
-	ctl_ids_add(&m->sets, e->pol);
-	ctl_ids_add(&m->idents, e->peer_identity);
-	if (unknown)
-		refresh_names(m, false);
+	fresh = ctl_ids_add(&m->rules, e->rule);
+	fresh |= ctl_ids_add(&m->sets, e->pol);
+	fresh |= ctl_ids_add(&m->idents, e->peer_identity);
+	if (unknown) /* ids never asked about: now; others (new pods): twice a second */
+		refresh_names(m, fresh);
 	spod = ctl_pod_of(&m->n, &e->saddr, sp, sizeof(sp));
 	dpod = ctl_pod_of(&m->n, &e->daddr, dp, sizeof(dp));
 	if (m->verdict && strcmp(m->verdict, verdict))

@@ -13,21 +13,22 @@
 #include "ctl.h"
 #include "state.h"
 
-void ctl_ids_add(struct ctl_ids *s, __u32 id)
+bool ctl_ids_add(struct ctl_ids *s, __u32 id)
 {
 	for (size_t i = 0; i < s->n; i++)
 		if (s->v[i] == id)
-			return;
+			return false;
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 32;
 		__u32 *v = realloc(s->v, cap * sizeof(*v));
 
 		if (!v)
-			return; /* a name goes missing; never a wrong one */
+			return false; /* a name goes missing; never a wrong one */
 		s->v = v;
 		s->cap = cap;
 	}
 	s->v[s->n++] = id;
+	return true;
 }
 
 void ctl_ids_free(struct ctl_ids *s)
