@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "flags.h"
 #include "k8s.h"
 #include "log.h"
 #include "routes_k8s.h"
@@ -220,4 +221,29 @@ int sl_routes_k8s_pod_cidr(const struct sl_k8s_informer *nodes, const char *self
 	if (nodes)
 		sl_k8s_informer_foreach(nodes, own_one, &o);
 	return o.err;
+}
+
+int sl_routes_k8s_adopt_pod_cidr(const struct sl_k8s_informer *nodes, struct sl_config *cfg)
+{
+	char buf[32], a[INET_ADDRSTRLEN];
+	uint32_t addr;
+	uint8_t len;
+
+	if (cfg->have_pod_cidr)
+		return 0;
+	if (sl_routes_k8s_pod_cidr(nodes, cfg->node, buf, sizeof(buf)) ||
+	    parse_cidr(buf, &addr, &len) || len > 30) {
+		pr_warn("node %s: no --pod-cidr, and its Node object has no usable IPv4 "
+			"spec.podCIDR: the conflist gets no pod range",
+			cfg->node);
+		return -ENOENT;
+	}
+	inet_ntop(AF_INET, &addr, a, sizeof(a));
+	cfg->pod_cidr.addr = ntohl(addr);
+	cfg->pod_cidr.len = len;
+	snprintf(cfg->pod_cidr_str, sizeof(cfg->pod_cidr_str), "%s/%u", a, len);
+	__atomic_store_n(&cfg->have_pod_cidr, true, __ATOMIC_RELEASE); /* after the range */
+	pr_info("node %s: pod range %s from its Node object (no --pod-cidr)", cfg->node,
+		cfg->pod_cidr_str);
+	return 0;
 }

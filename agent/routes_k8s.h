@@ -30,4 +30,12 @@ int sl_routes_k8s_apply(const struct sl_k8s_informer *nodes, const char *self);
 int sl_routes_k8s_pod_cidr(const struct sl_k8s_informer *nodes, const char *self, char *buf,
 			   size_t len);
 
+/*
+ * When no --pod-cidr was given: take the own Node's IPv4 spec.podCIDR(s) as cfg's pod range,
+ * for the conflist's host-local range and the endpoint address check. Call before the agent is
+ * ready (nothing reads the range concurrently but the status op). 0, or -ENOENT (warned).
+ */
+struct sl_config;
+int sl_routes_k8s_adopt_pod_cidr(const struct sl_k8s_informer *nodes, struct sl_config *cfg);
+
 #endif
