@@ -667,6 +667,8 @@ static int apply(void)
 		    "policy sync: initial state applied in %.1f ms (%zu added, %zu flipped, %zu "
 		    "deleted, %zu bridged)",
 		    st.ms, st.added, st.flipped, st.deleted, st.bridged);
+		/* No --pod-cidr: the conflist's range from our Node (cfg is main's, not const). */
+		sl_routes_k8s_adopt_pod_cidr(g.inf[K_NODES], (struct sl_config *)g.a->cfg);
 		err = sl_agent_set_ready(g.a);
 		if (err)
 			pr_err("kubernetes mode: not ready: conflist: %s", strerror(-err));
