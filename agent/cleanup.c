@@ -335,10 +335,8 @@ static void remove_pins(const struct sl_config *c, struct tally *t)
 static void remove_state(const struct sl_config *c, struct tally *t)
 {
 	static const char *const names[] = {
-	    SL_AGENT_SOCK_NAME,
-	    SL_STATE_FILE,
-	    "." SL_STATE_FILE ".tmp",
-	    "agent.lock",
+	    SL_AGENT_SOCK_NAME, SL_STATE_FILE,	"." SL_STATE_FILE ".tmp",
+	    "agent.lock",	"monitor.lock", /* sluicectl monitor's */
 	};
 	char path[PATH_MAX];
 
