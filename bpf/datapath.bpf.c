@@ -36,12 +36,13 @@ static __always_inline int from_pod_arp(struct __sk_buff *skb)
 	return sl_pass(skb, SL_FWD_ARP, SL_DIR_EGRESS, TC_ACT_OK);
 }
 
-/* Not a local pod: the host stack routes it, or (SL_CFG_FIB) the FIB's next hop directly. */
+/* Not a local pod: the host stack routes it, or (SL_CFG_FIB, to a pod on another node) the
+ * FIB's next hop directly. */
 static __always_inline int from_pod_remote(struct __sk_buff *skb, struct sl_pkt *p)
 {
 	int ret;
 
-	if (!SL_CFG_ON(SL_CFG_FIB))
+	if (!SL_CFG_ON(SL_CFG_FIB) || !sl_fib_is_pod(&p->daddr))
 		return sl_pass(skb, SL_FWD_STACK, SL_DIR_EGRESS, TC_ACT_OK);
 	ret = sl_fib_forward(skb, p);
 	if (ret < 0)

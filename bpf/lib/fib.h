@@ -6,7 +6,9 @@
  * or bpf_redirect_neigh when the neighbour is not resolved yet). Whatever the FIB does not hand
  * over as a plain forward (the node's own addresses, broadcast, unreachable, blackhole, a packet
  * too big for the next hop, TTL about to expire) goes to the host stack, which answers with the
- * right ICMP error or delivers locally. Used only when SL_CFG_FIB is set.
+ * right ICMP error or delivers locally. Used only when SL_CFG_FIB is set, and only for packets
+ * to pods (addresses with a pod identity in sl_ident): traffic to nodes and the outside world
+ * keeps the host stack's semantics (netfilter: an administrator's masquerading, firewalling).
  */
 #ifndef SL_FIB_H
 #define SL_FIB_H
@@ -19,6 +21,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "sl_abi.h"
+#include "lib/maps.h"
 #include "lib/parse.h"
 
 #ifndef AF_INET
@@ -41,6 +44,14 @@ static __always_inline int sl_fib_dec_ttl(struct __sk_buff *skb, const struct ip
 		return -1;
 	return bpf_l3_csum_replace(skb, ETH_HLEN + __builtin_offsetof(struct iphdr, check), old,
 				   new, sizeof(new));
+}
+
+/* Is addr a pod's (of any node)? Only pod-to-pod traffic takes the FIB path. */
+static __always_inline int sl_fib_is_pod(const struct sl_addr *addr)
+{
+	struct sl_ident_val *v = bpf_map_lookup_elem(&sl_ident, addr);
+
+	return v && v->id >= SL_IDENTITY_FIRST;
 }
 
 /*

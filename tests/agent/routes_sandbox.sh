@@ -95,6 +95,8 @@ check "node-2 routes node-1's pods via node-1 (ours only)" wait_routes 2 "$(rout
 PORTS=(--port serve-80-tcp:80/TCP --port serve-80-udp:80/UDP --port serve-80-sctp:80/SCTP)
 "$SB" pod add x/a --node 1 "${PORTS[@]}" >/dev/null &&
 	"$SB" pod add x/b --node 2 "${PORTS[@]}" >/dev/null || bad "pods added"
+# Each agent knows the other node's pod (its identity) once synced: the FIB path is for pods.
+"$SB" wait-synced >/dev/null || bad "wait-synced"
 
 # --- default forwarding (fib): every protocol, counted as fwd_fib on both nodes
 fib1=$(counter 1 fwd_fib)
@@ -134,6 +136,7 @@ $(route_line 3)"
 check "node-3 routes to node-1's and node-2's pods" wait_routes 3 "$(route_line 1)
 $(route_line 2)"
 "$SB" pod add x/c --node 3 "${PORTS[@]}" >/dev/null || bad "pod x/c on node-3"
+"$SB" wait-synced >/dev/null || bad "wait-synced"
 check "node-1 -> node-3 tcp" "$SB" probe x/a x/c 80 tcp --timeout 2
 check "node-3 -> node-2 udp" "$SB" probe x/c x/b 80 udp --timeout 2
 check "node-3 -> node-1 sctp" "$SB" probe x/c x/a 80 sctp --timeout 2

@@ -8,7 +8,8 @@
  * answers come back, through the host stack and sl_to_pod on the receiving side), that the
  * first packet to an unresolved next hop gets through (bpf_redirect_neigh), that what the FIB
  * does not forward goes to the host stack (TTL 1: the node answers time exceeded; the node's
- * own address; no route: the node answers unreachable), that a spoofed source is dropped
+ * own address; no route: the node answers unreachable), that only pods' addresses take the FIB
+ * path (the other node's address goes by the stack), that a spoofed source is dropped
  * before any of it, and that without SL_CFG_FIB the same traffic goes through the stack.
  * Namespaces are slt-fib-<pid>-*, removed at exit.
  */
@@ -209,6 +210,14 @@ static int load_node(int k, __u32 flags)
 	if (!err)
 		err = bpf_map__update_elem(skel[k - 1]->maps.sl_endpoints, &a, sizeof(a), &ep,
 					   sizeof(ep), BPF_ANY);
+	/* Both pods have a pod identity, as the agent writes every pod IP of the cluster. */
+	for (int i = 0; !err && i < 2; i++) {
+		struct sl_ident_val id = {.id = SL_IDENTITY_FIRST + (__u32)i};
+
+		inet_pton(AF_INET, i ? POD2 : POD1, &a.w[3]);
+		err = bpf_map__update_elem(skel[k - 1]->maps.sl_ident, &a, sizeof(a), &id,
+					   sizeof(id), BPF_ANY);
+	}
 	return err;
 }
 
@@ -352,8 +361,10 @@ static void test_fib_path(void)
 		  "the node's own address: delivered locally");
 	o = out("ip netns exec %s ping -c 1 -W 2 10.99.0.1 2>&1", P1);
 	EXPECT_EQ(strstr(o, "nreachable") != NULL, 1, "no route: the node answers unreachable");
+	EXPECT_EQ(sh("ip netns exec %s ping -c 1 -W 2 -q 10.210.0.2 >/dev/null", P1), 0,
+		  "the other node's address (not a pod): answered");
 	EXPECT_EQ(fib(1) - f1, 0, "none of those went by the FIB path");
-	EXPECT_EQ(stack(1) - s1, 3, "all three went to the host stack");
+	EXPECT_EQ(stack(1) - s1, 4, "all four went to the host stack");
 
 	/* A spoofed source is dropped before forwarding. */
 	f1 = fib(1);
