@@ -93,7 +93,6 @@ def nodes(t, sb):
             not os.path.exists(sb.layout.node_bpffs(2)), "node del 2: namespace and pins gone")
     # the sandbox's fallback route goes with `node del`; an agent's own follows the Node
     # object's deletion, asynchronously: wait for that event, then look
-    sb.run("wait-synced")
     try:
         wait_for(lambda: "10.244.2.0/24" not in
                  sb.run("exec", "node-1", "--", "ip", "route").stdout, 10,
