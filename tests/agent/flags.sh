@@ -28,7 +28,7 @@ run() {
 A=("$AGENT" --state-dir "$T/state" --bpffs "$T/bpffs" --cni-conf-dir "$T/net.d")
 run 0 "--ipam-data-dir" "agent --help" "$AGENT" --help
 for f in --node --kubeconfig --pod-cidr --bpffs --state-dir --cni-conf-dir --metrics-addr \
-	--log-level --ipam-data-dir; do
+	--log-level --ipam-data-dir --cross-node-forwarding; do
 	run 0 "$f" "--help mentions $f" "$AGENT" --help
 done
 run 2 "^sluice-agent: --pod-cidr: required in standalone" "standalone needs --pod-cidr" "${A[@]}"
@@ -43,6 +43,8 @@ run 2 "--cni-conf-dir: .*absolute" "relative --cni-conf-dir" "${A[@]}" --pod-cid
 run 2 "--metrics-addr: " "bad --metrics-addr" "${A[@]}" --pod-cidr 10.0.0.0/24 --metrics-addr 99
 run 2 "--log-level: 'loud'" "bad --log-level" "${A[@]}" --pod-cidr 10.0.0.0/24 --log-level loud
 run 2 "--node: " "bad --node" "${A[@]}" --pod-cidr 10.0.0.0/24 --node "Bad Name"
+run 2 "--cross-node-forwarding: 'tunnel' is not one of fib, stack" "bad --cross-node-forwarding" \
+	"${A[@]}" --pod-cidr 10.0.0.0/24 --cross-node-forwarding tunnel
 run 2 "--frobnicate: unknown flag" "unknown flag" "${A[@]}" --pod-cidr 10.0.0.0/24 --frobnicate
 run 2 "'stray': unexpected argument" "stray argument" "${A[@]}" --pod-cidr 10.0.0.0/24 -- stray
 run 2 "'frob': unknown subcommand" "unknown subcommand" "$AGENT" frob --pod-cidr 10.0.0.0/24
