@@ -21,6 +21,7 @@
 #include "api.h"
 #include "cleanup.h"
 #include "conflist.h"
+#include "ct_gc.h"
 #include "endpoints.h"
 #include "fsutil.h"
 #include "http.h"
@@ -131,6 +132,7 @@ static int run(struct sl_agent *a, const sigset_t *sigs)
 	err = sl_api_start(a);
 	if (err)
 		goto out_dp;
+	sl_ct_gc_start(a); /* agent/ct_gc.c: failing to start it is logged, not fatal */
 	if (a->mode->start) {
 		err = a->mode->start(a);
 		if (err)
@@ -155,6 +157,7 @@ out_mode:
 	if (a->mode->stop)
 		a->mode->stop(a);
 out_api:
+	sl_ct_gc_stop();
 	sl_api_stop(a);
 out_dp:
 	sl_datapath_close(&a->dp);

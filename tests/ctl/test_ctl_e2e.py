@@ -332,6 +332,16 @@ def metrics(t, sb):
                  "sluice_conntrack_gc_runs_total", "sluice_events_lost_total"):
         t.check(f"# TYPE {name} " in text, f"/metrics has {name}")
     t.check(re.search(r'^sluice_endpoints 3$', text, re.M) is not None, "/metrics: 3 endpoints")
+
+    def gc_runs():
+        m = re.search(r"^sluice_conntrack_gc_runs_total (\d+)$",
+                      http_get(sb, "http://127.0.0.1:9962/metrics"), re.M)
+        return int(m.group(1)) if m else 0
+    try:
+        wait_for(lambda: gc_runs() >= 1, 30, "a conntrack gc run")
+        t.check(True, "/metrics: the agent's conntrack gc runs and is counted")
+    except RuntimeError as e:
+        t.check(False, "/metrics: the agent's conntrack gc runs and is counted", str(e))
     prometheus(t, sb)
 
 
