@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "conflist.h"
+#include "conflist_template.h"
 #include "fsutil.h"
+#include "log.h"
 
 cJSON *sl_conflist_build(const struct sl_config *c)
 {
@@ -50,6 +52,17 @@ int sl_conflist_write(const struct sl_config *c, char *path, size_t pathlen)
 	if (err)
 		return err;
 	o = sl_conflist_build(c);
+	if (o && c->conflist_template) { /* --conflist-template: checked at start, read again */
+		char why[512];
+		cJSON *t = sl_conflist_template_apply(c->conflist_template, o, why, sizeof(why));
+
+		cJSON_Delete(o);
+		if (!t) {
+			pr_err("--conflist-template: %s", why);
+			return -EINVAL;
+		}
+		o = t;
+	}
 	s = o ? cJSON_Print(o) : NULL;
 	cJSON_Delete(o);
 	if (!s)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conflist_template.h"
 #include "flags.h"
 
 enum {
@@ -20,6 +21,7 @@ enum {
 	OPT_METRICS_ADDR,
 	OPT_LOG_LEVEL,
 	OPT_IPAM_DATA_DIR,
+	OPT_CONFLIST_TEMPLATE,
 	OPT_XNODE_FWD,
 	OPT_HELP,
 };
@@ -34,6 +36,7 @@ static const struct option long_opts[] = {
     {"metrics-addr", required_argument, NULL, OPT_METRICS_ADDR},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"ipam-data-dir", required_argument, NULL, OPT_IPAM_DATA_DIR},
+    {"conflist-template", required_argument, NULL, OPT_CONFLIST_TEMPLATE},
     {"cross-node-forwarding", required_argument, NULL, OPT_XNODE_FWD},
     {"help", no_argument, NULL, OPT_HELP},
     {0},
@@ -60,6 +63,9 @@ void sl_config_usage(FILE *f, const char *prog)
 	    "                        (default %s; empty disables)\n"
 	    "  --log-level LEVEL     error|warn|info|debug (default info)\n"
 	    "  --ipam-data-dir DIR   host-local IPAM dataDir written into the conflist\n"
+	    "  --conflist-template FILE\n"
+	    "                        write this conflist (e.g. with chained plugins) instead,\n"
+	    "                        its sluice plugin completed with stateDir, bpffs, ipam\n"
 	    "  --cross-node-forwarding fib|stack\n"
 	    "                        how pod traffic to other nodes leaves this one: fib =\n"
 	    "                        bpf_fib_lookup and a redirect straight to the next hop,\n"
@@ -262,6 +268,17 @@ int sl_config_parse(struct sl_config *c, int argc, char **argv, char *err, size_
 			ret = set_path(c->cni_conf_dir, sizeof(c->cni_conf_dir), optarg,
 				       "--cni-conf-dir", err, errlen);
 			break;
+		case OPT_CONFLIST_TEMPLATE: {
+			cJSON *t = sl_conflist_template_apply(optarg, NULL, why, sizeof(why));
+
+			if (!t) {
+				snprintf(err, errlen, "--conflist-template: %s", why);
+				return -EINVAL;
+			}
+			cJSON_Delete(t);
+			c->conflist_template = optarg;
+			break;
+		}
 		case OPT_IPAM_DATA_DIR:
 			ret = set_path(c->ipam_data_dir, sizeof(c->ipam_data_dir), optarg,
 				       "--ipam-data-dir", err, errlen);

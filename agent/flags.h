@@ -42,6 +42,7 @@ struct sl_config {
 	char cni_conf_dir[PATH_MAX];
 	char metrics_addr[128]; /* "" disables */
 	char ipam_data_dir[PATH_MAX];
+	const char *conflist_template; /* --conflist-template: a conflist file to complete */
 	enum sl_log_level log_level;
 	enum sl_xnode_fwd xnode_fwd;
 	bool help;

@@ -96,13 +96,20 @@ text = open(sys.argv[1]).read()
 doc = [d for d in text.split("\n---\n") if re.search(r"^kind: ConfigMap$", d, re.M)][0]
 data = doc.split("\ndata:\n", 1)[1]
 os.makedirs(sys.argv[2])
+key = None
 for line in data.splitlines():
-    m = re.match(r'^  ([a-z0-9-]+): "(.*)"$', line)
+    m = re.match(r'^  ([a-z0-9-]+): (?:"(.*)"|(\|))$', line)
     if m:
-        open(os.path.join(sys.argv[2], m.group(1)), "w").write(m.group(2))
+        key = m.group(1) if m.group(3) else None
+        open(os.path.join(sys.argv[2], m.group(1)), "w").write(m.group(2) or "")
+    elif key and line.startswith("    "):            # a block scalar's line
+        open(os.path.join(sys.argv[2], key), "a").write(line[4:] + "\n")
 PY
 expect_eq "shipped ConfigMap has the settings" "$(ls "$T/shipped" | sort | tr '\n' ' ')" \
-	"bpffs cni-conf-dir log-level metrics-addr state-dir "
+	"bpffs cni-conf-dir conflist-template log-level metrics-addr state-dir "
+expect_match "conflist-template is passed as its file's path" \
+	"$(SLUICE_AGENT=$FAKE SLUICE_CONFIG_DIR=$T/shipped SLUICE_NODE=n dash "$EP" agent 2>&1)" \
+	"\\[--conflist-template\\]\\[$T/shipped/conflist-template\\]"
 out=$(SLUICE_AGENT=$AGENT SLUICE_CONFIG_DIR=$T/shipped SLUICE_NODE=node-a \
 	dash "$EP" agent --help 2>&1)
 expect_eq "the real agent accepts the shipped ConfigMap's flags ($(head -1 <<<"$out"))" "$?" 0
