@@ -32,6 +32,18 @@ for f in "$MAN"/examples/*.yaml; do
 	expect_eq "example $(basename "$f") passes a server-side dry run ($(tr "\n" ";" <<<"$out"))" "$?" 0
 done
 
+out=$(kc apply --dry-run=server -f "$MAN/uninstall.yaml" 2>&1)
+expect_eq "uninstall.yaml passes a server-side dry run ($out)" "$?" 0
+u=$(kc create --dry-run=client -o json -f "$MAN/uninstall.yaml" | python3 -c '
+import json, sys
+ds = json.load(sys.stdin)
+pod = ds["spec"]["template"]["spec"]
+c = pod["initContainers"][0]
+print(pod.get("hostNetwork"), c["command"][-1], "privileged" in json.dumps(ds).replace(
+    "\"privileged\": false", ""), c["securityContext"]["capabilities"]["drop"])')
+expect_eq "uninstall DaemonSet: hostNetwork, runs cleanup, not privileged, drops ALL" "$u" \
+	"True cleanup False ['ALL']"
+
 kc create --dry-run=client -o json -f "$MAN/sluice.yaml" >"$T/objs.json" 2>"$T/objs.err"
 expect_eq "kubectl converts sluice.yaml to JSON" "$?" 0
 python3 - "$T/objs.json" >"$T/checks.out" 2>&1 <<'PY'
