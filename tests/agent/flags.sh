@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # flags.sh - sluice-agent and sluicectl command lines: --help, bad flags (exit 2, the flag
-# named), Kubernetes mode not yet available, unknown subcommands. No root needed.
+# named), Kubernetes mode without a readable kubeconfig or token, unknown subcommands. No root needed.
 set -uo pipefail
 AGENT=${SLUICE_AGENT:?}
 CTL=${SLUICECTL:?}
@@ -48,12 +48,12 @@ run 2 "--cross-node-forwarding: 'tunnel' is not one of fib, stack" "bad --cross-
 run 2 "--frobnicate: unknown flag" "unknown flag" "${A[@]}" --pod-cidr 10.0.0.0/24 --frobnicate
 run 2 "'stray': unexpected argument" "stray argument" "${A[@]}" --pod-cidr 10.0.0.0/24 -- stray
 run 2 "'frob': unknown subcommand" "unknown subcommand" "$AGENT" frob --pod-cidr 10.0.0.0/24
-run 2 "--kubeconfig: Kubernetes mode .*issue 5" "kubernetes mode not yet" "${A[@]}" \
+run 2 "--kubeconfig: /nonexistent: No such file" "unreadable kubeconfig" "${A[@]}" \
 	--kubeconfig /nonexistent
 rc=0
 out=$(KUBERNETES_SERVICE_HOST=10.96.0.1 "${A[@]}" 2>&1) || rc=$?
-if [ $rc -eq 2 ] && grep -q "KUBERNETES_SERVICE_HOST: Kubernetes mode" <<<"$out"; then
-	ok "in-cluster env selects kubernetes mode"
+if [ $rc -eq 2 ] && grep -q "KUBERNETES_SERVICE_HOST (in-cluster token): .*token" <<<"$out"; then
+	ok "in-cluster env selects kubernetes mode (and names the missing token)"
 else
 	bad "in-cluster env: exit $rc: $out"
 fi
