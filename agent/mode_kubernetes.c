@@ -364,6 +364,8 @@ static void on_upsert(struct sl_k8s_informer *inf, const cJSON *obj)
 		sl_routes_k8s_changed(); /* routes to other nodes' pods (issue 6) */
 		if (name && !strcmp(name, g.a->cfg->node))
 			node_upsert(obj);
+		else
+			model_changed(); /* no policy change, but the digest follows (wait-synced) */
 		break;
 	default:
 		break;
@@ -412,7 +414,7 @@ static void on_delete(struct sl_k8s_informer *inf, const cJSON *obj, void *ud)
 	case K_NODES:
 		sl_routes_k8s_changed();
 		if (strcmp(name, g.a->cfg->node))
-			return;
+			break; /* its route goes; the digest follows (model_changed) */
 		node_upsert(NULL);
 		break;
 	default:
@@ -698,6 +700,7 @@ static void *loop(void *arg)
 	for (;;) {
 		int n = epoll_wait(g.ep, ev, 4, retry ? 1000 : 2000);
 		uint64_t v;
+		int routes_err;
 
 		if (n < 0 && errno != EINTR) {
 			pr_err("kubernetes: epoll_wait: %s", strerror(errno));
@@ -713,9 +716,11 @@ static void *loop(void *arg)
 		sl_k8s_client_dispatch(g.c);
 		watch_stats();
 		handle_msgs();
+		/* Routes first: apply()'s publish (digest, readiness) then covers them too. */
+		routes_err = sl_routes_k8s_apply(g.inf[K_NODES], g.a->cfg->node);
 		if (all_synced())
 			retry = apply() != 0;
-		if (sl_routes_k8s_apply(g.inf[K_NODES], g.a->cfg->node))
+		if (routes_err)
 			retry = true; /* logged; again in a second */
 	}
 	return NULL;
