@@ -24,7 +24,9 @@
 #include <bpf/libbpf.h>
 #include <cjson/cJSON.h>
 #include <netlink/netlink.h>
+#include <netlink/route/qdisc.h>
 #include <netlink/route/route.h>
+#include <netlink/route/tc.h>
 
 #include "agent_proto.h"
 #include "cleanup.h"
@@ -192,19 +194,44 @@ static int remove_filter(int ifindex, const char *ifname, enum bpf_tc_attach_poi
 	return 0;
 }
 
+/* Does ifindex have a clsact qdisc? (Querying a link without one makes libbpf log a kernel
+ * error per link.) On a dump failure: assume yes, the query then tells. */
+static bool has_clsact(struct nl_cache *qdiscs, int ifindex)
+{
+	struct nl_object *obj;
+
+	if (!qdiscs)
+		return true;
+	for (obj = nl_cache_get_first(qdiscs); obj; obj = nl_cache_get_next(obj)) {
+		struct rtnl_tc *tc = (struct rtnl_tc *)obj;
+		const char *kind = rtnl_tc_get_kind(tc);
+
+		if (rtnl_tc_get_ifindex(tc) == ifindex && kind && !strcmp(kind, "clsact"))
+			return true;
+	}
+	return false;
+}
+
 /* 2. Our tc filters on every link of this network namespace. The clsact qdisc stays: other
  * filters may share it, and it goes with the veth when the pod goes. */
 static void remove_filters(struct tally *t)
 {
 	struct if_nameindex *ifs = if_nameindex(), *i;
+	struct nl_sock *sk = nl_socket_alloc();
+	struct nl_cache *qdiscs = NULL;
 	int err;
 
 	if (!ifs) {
 		pr_err("cleanup: list links: %s", strerror(errno));
 		fail(t, -errno);
+		nl_socket_free(sk);
 		return;
 	}
+	if (sk && (nl_connect(sk, NETLINK_ROUTE) || rtnl_qdisc_alloc_cache(sk, &qdiscs)))
+		qdiscs = NULL;
 	for (i = ifs; i->if_index; i++) {
+		if (!has_clsact(qdiscs, (int)i->if_index))
+			continue;
 		err = remove_filter((int)i->if_index, i->if_name, BPF_TC_INGRESS, t);
 		if (err)
 			fail(t, err);
@@ -213,6 +240,8 @@ static void remove_filters(struct tally *t)
 			fail(t, err);
 	}
 	if_freenameindex(ifs);
+	nl_cache_free(qdiscs);
+	nl_socket_free(sk);
 }
 
 /* 3. Routes the agent added, all tables, both families: marked by their protocol. */
