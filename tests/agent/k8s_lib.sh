@@ -25,7 +25,9 @@ trap k8s_cleanup EXIT
 # start_kapi: the API server on the netns' loopback; sets KURL, writes $T/kubeconfig.
 start_kapi() {
 	rm -f "$T/kapi.url"
-	in_ns python3 "$KAPI" --listen "127.0.0.1:${1:-0}" --kubeconfig-out "$T/kubeconfig" \
+	# nsenter directly (not the in_ns function, which would run in a subshell): $! is then the
+	# server itself (nsenter execs it), so the cleanup's kill reaches it.
+	nsenter --net="/run/netns/$NS" -- python3 "$KAPI" --listen "127.0.0.1:${1:-0}" --kubeconfig-out "$T/kubeconfig" \
 		--ready-file "$T/kapi.url" --bookmark-interval 2 >>"$T/kapi.log" 2>&1 &
 	KAPI_PID=$!
 	wait_until 20 test -s "$T/kapi.url" || { cat "$T/kapi.log" >&2; return 1; }
