@@ -9,48 +9,11 @@
 #include <microhttpd.h>
 
 #include "http.h"
+#include "strbuf.h"
 #include "log.h"
 #include "metrics.h"
 
 static struct MHD_Daemon *daemon_;
-
-/* A growing text buffer; on ENOMEM it stops growing and the answer is a 500. */
-struct buf {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
-
-static void __attribute__((format(printf, 2, 3))) bprintf(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->oom)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = true;
-			return;
-		}
-		if (b->s && b->len + (size_t)n < b->cap) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t cap = (b->cap ? b->cap : 4096) * 2 + (size_t)n;
-		char *ns = realloc(b->s, cap);
-
-		if (!ns) {
-			b->oom = true;
-			return;
-		}
-		b->s = ns;
-		b->cap = cap;
-	}
-}
 
 static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char *url,
 			      const char *method, const char *version, const char *upload,
@@ -58,7 +21,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
 {
 	struct sl_agent *a = cls;
 	struct MHD_Response *resp;
-	struct buf b = {};
+	struct sl_strbuf b = {};
 	unsigned int status = MHD_HTTP_OK;
 	const char *ctype = "text/plain; charset=utf-8";
 	enum MHD_Result ret;
@@ -68,18 +31,18 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
 	(void)con_cls;
 	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
 		status = MHD_HTTP_METHOD_NOT_ALLOWED;
-		bprintf(&b, "method not allowed\n");
+		sl_strbuf_printf(&b, "method not allowed\n");
 	} else if (*upload_size) {
 		status = MHD_HTTP_BAD_REQUEST;
-		bprintf(&b, "no body expected\n");
+		sl_strbuf_printf(&b, "no body expected\n");
 	} else if (!strcmp(url, "/healthz")) {
-		bprintf(&b, "ok\n");
+		sl_strbuf_printf(&b, "ok\n");
 	} else if (!strcmp(url, "/readyz")) {
 		if (atomic_load(&a->ready)) {
-			bprintf(&b, "ready\n");
+			sl_strbuf_printf(&b, "ready\n");
 		} else {
 			status = MHD_HTTP_SERVICE_UNAVAILABLE;
-			bprintf(&b, "not ready\n");
+			sl_strbuf_printf(&b, "not ready\n");
 		}
 	} else if (!strcmp(url, "/metrics")) {
 		ctype = "text/plain; version=0.0.4; charset=utf-8";
@@ -88,7 +51,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
 		b.oom = !b.s;
 	} else {
 		status = MHD_HTTP_NOT_FOUND;
-		bprintf(&b, "not found (try /healthz, /readyz, /metrics)\n");
+		sl_strbuf_printf(&b, "not found (try /healthz, /readyz, /metrics)\n");
 	}
 	if (b.oom) {
 		free(b.s);

@@ -19,6 +19,7 @@
 #include "counters.h"
 #include "endpoints.h"
 #include "metrics.h"
+#include "strbuf.h"
 #include "reasons.h"
 #include "sl_policy.h"
 
@@ -78,46 +79,9 @@ void sl_metrics_ct_gc(size_t deleted)
 
 /* ------------------------------------------------------------------ text */
 
-struct buf {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
-
-static void __attribute__((format(printf, 2, 3))) out(struct buf *b, const char *fmt, ...)
+static void head(struct sl_strbuf *b, const char *name, const char *type, const char *help)
 {
-	va_list ap;
-	int n;
-
-	if (b->oom)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = true;
-			return;
-		}
-		if (b->s && b->len + (size_t)n < b->cap) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t cap = (b->cap ? b->cap : 8192) * 2 + (size_t)n;
-		char *ns = realloc(b->s, cap);
-
-		if (!ns) {
-			b->oom = true;
-			return;
-		}
-		b->s = ns;
-		b->cap = cap;
-	}
-}
-
-static void head(struct buf *b, const char *name, const char *type, const char *help)
-{
-	out(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	sl_strbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* A label value, escaped as the text format wants (\\, \", \n). */
@@ -148,7 +112,7 @@ static int pin_fd(struct sl_agent *a, const char *name)
 	return bpf_obj_get(path);
 }
 
-static void datapath(struct buf *b, const struct sl_counter *c)
+static void datapath(struct sl_strbuf *b, const struct sl_counter *c)
 {
 	static const char *const what[] = {"packets", "bytes"};
 
@@ -162,7 +126,7 @@ static void datapath(struct buf *b, const struct sl_counter *c)
 		for (unsigned r = 0; r < __SL_REASON_MAX; r++)
 			for (unsigned d = 0;
 			     r < __SL_REASON_MAX && sl_reason_name(r) && d < SL_DIR_MAX; d++)
-				out(b, "%s{reason=\"%s\",direction=\"%s\"} %llu\n", name,
+				sl_strbuf_printf(b, "%s{reason=\"%s\",direction=\"%s\"} %llu\n", name,
 				    sl_reason_name(r), sl_dir_name(d),
 				    (unsigned long long)(w ? c[SL_COUNTER_IDX(r, d)].bytes
 							   : c[SL_COUNTER_IDX(r, d)].packets));
@@ -180,7 +144,7 @@ static void datapath(struct buf *b, const struct sl_counter *c)
 			if (!n || (bool)SL_REASON_IS_DROP(r) != (bool)drop)
 				continue;
 			for (unsigned d = 0; d < SL_DIR_MAX; d++)
-				out(b, "%s{reason=\"%s\",direction=\"%s\"} %llu\n", name,
+				sl_strbuf_printf(b, "%s{reason=\"%s\",direction=\"%s\"} %llu\n", name,
 				    n + (drop ? 5 : 4), sl_dir_name(d),
 				    (unsigned long long)c[SL_COUNTER_IDX(r, d)].packets);
 		}
@@ -204,7 +168,7 @@ static void datapath(struct buf *b, const struct sl_counter *c)
 		     "direction.");
 		for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 			for (unsigned d = 0; d < SL_DIR_MAX; d++)
-				out(b,
+				sl_strbuf_printf(b,
 				    "sluice_policy_verdicts_total{verdict=\"%s\",cause=\"%s\","
 				    "direction=\"%s\"} %llu\n",
 				    v[i].verdict, v[i].why, sl_dir_name(d),
@@ -213,7 +177,7 @@ static void datapath(struct buf *b, const struct sl_counter *c)
 }
 
 struct rule_ctx {
-	struct buf *b;
+	struct sl_strbuf *b;
 	int stats_fd, ports_fd;
 };
 
@@ -254,7 +218,7 @@ static int rules_fn(const struct sl_policy *p, void *arg)
 			for (int i = 0; i < ncpu; i++)
 				sum.packets += pc[i].packets;
 		}
-		out(c->b,
+		sl_strbuf_printf(c->b,
 		    "sluice_policy_rule_packets_total{namespace=\"%s\",policy=\"%s\",direction="
 		    "\"%s\",rule=\"%d\"} %llu\n",
 		    esc(ri->ns, ns, sizeof(ns)), esc(ri->name, name, sizeof(name)),
@@ -263,7 +227,7 @@ static int rules_fn(const struct sl_policy *p, void *arg)
 	return 0;
 }
 
-static void maps(struct sl_agent *a, struct buf *b)
+static void maps(struct sl_agent *a, struct sl_strbuf *b)
 {
 	static const char *const names[] = {"sl_endpoints", "sl_ident", "sl_peer", "sl_cidr",
 					    "sl_ports",	    "sl_ct",	"sl_frag", "sl_ev_rate"};
@@ -295,21 +259,21 @@ static void maps(struct sl_agent *a, struct buf *b)
 	head(b, "sluice_map_entries", "gauge", "Entries in each datapath map.");
 	for (size_t i = 0; i < 8; i++)
 		if (entries[i] >= 0)
-			out(b, "sluice_map_entries{map=\"%s\"} %ld\n", names[i], entries[i]);
+			sl_strbuf_printf(b, "sluice_map_entries{map=\"%s\"} %ld\n", names[i], entries[i]);
 	head(b, "sluice_map_capacity", "gauge", "max_entries of each datapath map.");
 	for (size_t i = 0; i < 8; i++)
 		if (entries[i] >= 0)
-			out(b, "sluice_map_capacity{map=\"%s\"} %u\n", names[i], maxe[i]);
+			sl_strbuf_printf(b, "sluice_map_capacity{map=\"%s\"} %u\n", names[i], maxe[i]);
 	head(b, "sluice_map_fill_ratio", "gauge", "Entries over capacity of each datapath map.");
 	for (size_t i = 0; i < 8; i++)
 		if (entries[i] >= 0 && maxe[i])
-			out(b, "sluice_map_fill_ratio{map=\"%s\"} %.6f\n", names[i],
+			sl_strbuf_printf(b, "sluice_map_fill_ratio{map=\"%s\"} %.6f\n", names[i],
 			    (double)entries[i] / maxe[i]);
 	head(b, "sluice_conntrack_entries", "gauge", "Flows in the conntrack map (sl_ct).");
-	out(b, "sluice_conntrack_entries %ld\n", entries[5] > 0 ? entries[5] : 0);
+	sl_strbuf_printf(b, "sluice_conntrack_entries %ld\n", entries[5] > 0 ? entries[5] : 0);
 }
 
-static void events(struct sl_agent *a, struct buf *b)
+static void events(struct sl_agent *a, struct sl_strbuf *b)
 {
 	int fd = pin_fd(a, "sl_ev_stats");
 	int ncpu = libbpf_num_possible_cpus();
@@ -327,48 +291,48 @@ static void events(struct sl_agent *a, struct buf *b)
 		close(fd);
 	head(b, "sluice_events_lost_total", "counter",
 	     "Drop/verdict events lost because the ring buffer was full.");
-	out(b, "sluice_events_lost_total %llu\n", v[SL_EV_STAT_LOST]);
+	sl_strbuf_printf(b, "sluice_events_lost_total %llu\n", v[SL_EV_STAT_LOST]);
 	head(b, "sluice_events_rate_limited_total", "counter",
 	     "Drop/verdict events suppressed by the per-flow rate limit.");
-	out(b, "sluice_events_rate_limited_total %llu\n", v[SL_EV_STAT_LIMITED]);
+	sl_strbuf_printf(b, "sluice_events_rate_limited_total %llu\n", v[SL_EV_STAT_LIMITED]);
 }
 
-static void agent_counters(struct buf *b)
+static void agent_counters(struct sl_strbuf *b)
 {
 	unsigned long long cum = 0;
 
 	head(b, "sluice_conntrack_gc_runs_total", "counter", "Conntrack garbage collection runs.");
-	out(b, "sluice_conntrack_gc_runs_total %llu\n", atomic_load(&st.gc_runs));
+	sl_strbuf_printf(b, "sluice_conntrack_gc_runs_total %llu\n", atomic_load(&st.gc_runs));
 	head(b, "sluice_conntrack_gc_deleted_total", "counter",
 	     "Expired conntrack entries deleted by garbage collection.");
-	out(b, "sluice_conntrack_gc_deleted_total %llu\n", atomic_load(&st.gc_deleted));
+	sl_strbuf_printf(b, "sluice_conntrack_gc_deleted_total %llu\n", atomic_load(&st.gc_deleted));
 	head(b, "sluice_k8s_watch_reconnects_total", "counter",
 	     "Kubernetes watches re-established after an error or a stall, by resource.");
 	for (int i = 0; i < N_RES; i++)
-		out(b, "sluice_k8s_watch_reconnects_total{resource=\"%s\"} %llu\n", resources[i],
+		sl_strbuf_printf(b, "sluice_k8s_watch_reconnects_total{resource=\"%s\"} %llu\n", resources[i],
 		    atomic_load(&st.reconnects[i]));
 	head(b, "sluice_k8s_relists_total", "counter",
 	     "Lists of a Kubernetes resource after the first (410 Gone, resync), by resource.");
 	for (int i = 0; i < N_RES; i++)
-		out(b, "sluice_k8s_relists_total{resource=\"%s\"} %llu\n", resources[i],
+		sl_strbuf_printf(b, "sluice_k8s_relists_total{resource=\"%s\"} %llu\n", resources[i],
 		    atomic_load(&st.relists[i]));
 	head(b, "sluice_policy_apply_duration_seconds", "histogram",
 	     "Time to apply a policy change (one compiler delta) to the datapath's maps.");
 	for (size_t i = 0; i <= N_BUCKETS; i++) {
 		cum += atomic_load(&st.apply_bucket[i]);
 		if (i < N_BUCKETS)
-			out(b, "sluice_policy_apply_duration_seconds_bucket{le=\"%g\"} %llu\n",
+			sl_strbuf_printf(b, "sluice_policy_apply_duration_seconds_bucket{le=\"%g\"} %llu\n",
 			    buckets[i], cum);
 		else
-			out(b, "sluice_policy_apply_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+			sl_strbuf_printf(b, "sluice_policy_apply_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
 			    cum);
 	}
-	out(b, "sluice_policy_apply_duration_seconds_sum %.9f\n",
+	sl_strbuf_printf(b, "sluice_policy_apply_duration_seconds_sum %.9f\n",
 	    atomic_load(&st.apply_sum_ns) / 1e9);
-	out(b, "sluice_policy_apply_duration_seconds_count %llu\n", cum);
+	sl_strbuf_printf(b, "sluice_policy_apply_duration_seconds_count %llu\n", cum);
 	head(b, "sluice_policy_apply_failures_total", "counter",
 	     "Policy changes whose application to the maps failed (retried).");
-	out(b, "sluice_policy_apply_failures_total %llu\n", atomic_load(&st.apply_failed));
+	sl_strbuf_printf(b, "sluice_policy_apply_failures_total %llu\n", atomic_load(&st.apply_failed));
 }
 
 char *sl_metrics_render(struct sl_agent *a, size_t *len)
@@ -376,13 +340,13 @@ char *sl_metrics_render(struct sl_agent *a, size_t *len)
 	struct sl_counter c[SL_COUNTERS_MAX];
 	/* ready is stored after the datapath is loaded: its fds are valid once it reads true. */
 	bool ready = atomic_load(&a->ready);
-	struct buf b = {0};
+	struct sl_strbuf b = {0};
 
 	head(&b, "sluice_agent_ready", "gauge",
 	     "1 when the datapath is programmed and the conflist written.");
-	out(&b, "sluice_agent_ready %d\n", ready ? 1 : 0);
+	sl_strbuf_printf(&b, "sluice_agent_ready %d\n", ready ? 1 : 0);
 	head(&b, "sluice_endpoints", "gauge", "Local endpoints (pods on this node).");
-	out(&b, "sluice_endpoints %zu\n", sl_eps_count(a));
+	sl_strbuf_printf(&b, "sluice_endpoints %zu\n", sl_eps_count(a));
 	agent_counters(&b);
 	if (ready && a->dp.counters_fd >= 0 && !sl_counters_read(a->dp.counters_fd, c)) {
 		struct rule_ctx rc = {.b = &b};
