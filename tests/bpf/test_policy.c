@@ -306,7 +306,9 @@ static void doff_4(struct pkt *p)
 		.dport = dp, .ip_id = id, .frag_off = off, .payload = 64                \
 	}
 
-static const struct pkt_spec dns_query = UDP(POD_A, "8.8.8.8", 5353, 53);
+/* A macro, not a const object: C11 initializers of static tables need constant expressions. */
+#define DNS_QUERY UDP(POD_A, "8.8.8.8", 5353, 53)
+static const struct pkt_spec dns_query = DNS_QUERY;
 static const struct pkt_spec other_query = UDP(POD_A, "8.8.4.4", 5353, 53);
 
 #define EG    SL_DIR_EGRESS
@@ -360,7 +362,7 @@ static const struct tcase cases[] = {
     C("node address (kubelet probe) always allowed in", TO, IF_B, TCP(HOST, POD_B, 10250), OK,
       SL_FWD_TO_POD, IN, ALSO(SL_FWD_HOST, IN)),
     /* off-node flows, related ICMP errors */
-    C("A's DNS query to the world (0.0.0.0/0 UDP 53)", FROM, IF_A, dns_query, OK, SL_FWD_STACK, EG,
+    C("A's DNS query to the world (0.0.0.0/0 UDP 53)", FROM, IF_A, DNS_QUERY, OK, SL_FWD_STACK, EG,
       ALSO(SL_FWD_POLICY, EG)),
     C("its answer, into A whose ingress allows nothing", TO, IF_A, UDP("8.8.8.8", POD_A, 53, 5353),
       OK, SL_FWD_TO_POD, IN, ALSO(SL_FWD_REPLY, IN)),
