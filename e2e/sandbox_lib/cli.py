@@ -362,6 +362,19 @@ def main(argv=None):
     if argv[:1] == ["kubectl"] and argv[1:2] not in (["-h"], ["--help"]):
         # kubectl's own options (--request-timeout=…, -o …) go to kubectl as they are
         a = argparse.Namespace(cmd="kubectl", args=argv[1:])
+    elif argv[:1] == ["ctl"] and argv[1:2] not in (["-h"], ["--help"]):
+        # sluicectl's own options (-o json, …) go to sluicectl as they are; only a leading
+        # --node K is the sandbox's
+        rest, node = argv[1:], None
+        if rest[:1] == ["--node"] and len(rest) > 1:
+            node, rest = rest[1], rest[2:]
+        elif rest[:1] and rest[0].startswith("--node="):
+            node, rest = rest[0].split("=", 1)[1], rest[1:]
+        try:
+            node = None if node is None else node_number(node)
+        except (argparse.ArgumentTypeError, ValueError) as e:
+            ap.error(f"ctl --node: {e}")
+        a = argparse.Namespace(cmd="ctl", node=node, args=rest)
     else:
         a = ap.parse_args(argv)
     try:
