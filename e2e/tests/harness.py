@@ -161,3 +161,10 @@ def leaks(sb):
                 not any(a.endswith(b"sandbox") for a in argv[:2]):
             found.append(f"process {d}: {b' '.join(argv).decode(errors='replace')[:120]}")
     return found
+
+
+def down_and_check(t, sb, what="nothing left after down"):
+    """Every test's last step: down, then nothing of the sandbox may be left."""
+    t.check(sb.down(), "down")
+    left = leaks(sb)
+    t.check(not left, what, "; ".join(left))

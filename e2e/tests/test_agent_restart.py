@@ -5,7 +5,7 @@
 import re
 import sys
 
-from harness import SL_FWD_REDIRECT, Sandbox, Tally, leaks, preflight, wait_for
+from harness import SL_FWD_REDIRECT, Sandbox, Tally, down_and_check, preflight, wait_for
 
 COUNT = 3000  # at 2 ms intervals: ~6 s, several restarts' worth
 
@@ -50,9 +50,7 @@ def main():
     except Exception:
         t.crash("restart")
     finally:
-        t.check(sb.down(), "down")
-        left = leaks(sb)
-        t.check(not left, "nothing left after down", "; ".join(left))
+        down_and_check(t, sb)
     return t.finish()
 
 

@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 
-from harness import Sandbox, Tally, leaks, preflight
+from harness import Sandbox, Tally, down_and_check, preflight
 from sandbox_lib import apiserver, cluster, proc
 
 PORTS = ["--port", "serve-80-tcp:80/TCP"]
@@ -92,9 +92,7 @@ def main():
     except Exception:
         t.crash("apiserver-faults")
     finally:
-        t.check(sb.down(), "down")
-        left = leaks(sb)
-        t.check(not left, "nothing left after down", "; ".join(left))
+        down_and_check(t, sb)
     return t.finish()
 
 

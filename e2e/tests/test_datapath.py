@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from harness import (E2E, SL_DIR_EGRESS, SL_DROP_SPOOFED_IP, SL_FWD_REDIRECT, Sandbox, Tally, leaks,
+from harness import (E2E, SL_DIR_EGRESS, SL_DROP_SPOOFED_IP, SL_FWD_REDIRECT, Sandbox, Tally, down_and_check,
                      preflight)
 
 LISTENER = os.path.join(E2E, "sandbox_lib", "listener.py")
@@ -132,9 +132,7 @@ def main():
     except Exception:
         t.crash("setup")
     finally:
-        t.check(sb.down(), "down")
-        left = leaks(sb)
-        t.check(not left, "nothing left after down", "; ".join(left))
+        down_and_check(t, sb)
     return t.finish()
 
 

@@ -5,7 +5,7 @@
 # step waits with `wait-synced` (no sleeps), then probes.
 import sys
 
-from harness import Sandbox, Tally, leaks, preflight
+from harness import Sandbox, Tally, down_and_check, preflight
 
 PORTS = ["--port", "serve-80-tcp:80/TCP", "--port", "serve-80-udp:80/UDP"]
 DENY_ALL = """\
@@ -82,9 +82,7 @@ def main():
     except Exception:
         t.crash("policy")
     finally:
-        t.check(sb.down(), "down")
-        left = leaks(sb)
-        t.check(not left, "nothing left after down", "; ".join(left))
+        down_and_check(t, sb)
     return t.finish()
 
 

@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 
-from harness import Sandbox, Tally, leaks, preflight, wait_for
+from harness import Sandbox, Tally, down_and_check, preflight, wait_for
 from sandbox_lib import netns
 
 PORTS = ["--port", "serve-80-tcp:80/TCP", "--port", "serve-80-udp:80/UDP"]
@@ -123,9 +123,7 @@ def main():
     except Exception:
         t.crash("policy-restart")
     finally:
-        t.check(sb.down(), "down")
-        left = leaks(sb)
-        t.check(not left, "nothing left after down", "; ".join(left))
+        down_and_check(t, sb)
     return t.finish()
 
 
