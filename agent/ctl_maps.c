@@ -15,33 +15,15 @@
 
 #include "ctl.h"
 
-static const struct {
-	const char *name;
-	size_t off;
-} pins[] = {
-    {"sl_endpoints", offsetof(struct sl_dp_maps, endpoints)},
-    {"sl_counters", offsetof(struct sl_dp_maps, counters)},
-    {"sl_ident", offsetof(struct sl_dp_maps, ident)},
-    {"sl_peer", offsetof(struct sl_dp_maps, peer)},
-    {"sl_cidr", offsetof(struct sl_dp_maps, cidr)},
-    {"sl_ports", offsetof(struct sl_dp_maps, ports)},
-    {"sl_rule_stats", offsetof(struct sl_dp_maps, rule_stats)},
-    {"sl_ct", offsetof(struct sl_dp_maps, ct)},
-    {"sl_frag", offsetof(struct sl_dp_maps, frag)},
-    {"sl_events", offsetof(struct sl_dp_maps, events)},
-    {"sl_ev_rate", offsetof(struct sl_dp_maps, ev_rate)},
-    {"sl_ev_stats", offsetof(struct sl_dp_maps, ev_stats)},
-};
-
 int ctl_maps_open(struct sl_dp_maps *m, const char *what)
 {
 	char path[PATH_MAX];
 
 	sl_dp_maps_init(m);
-	for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
-		int *fd = (int *)((char *)m + pins[i].off);
+	for (size_t i = 0; i < sl_dp_maps_count(); i++) {
+		int *fd = sl_dp_map_fd(m, i);
 
-		ctl_pin_path(path, sizeof(path), pins[i].name);
+		ctl_pin_path(path, sizeof(path), sl_dp_map_name(i));
 		*fd = bpf_obj_get(path);
 		if (*fd < 0) {
 			int err = errno;

@@ -37,6 +37,21 @@ static int *slot(struct sl_dp_maps *m, size_t i)
 	return (int *)((char *)m + maps[i].off);
 }
 
+size_t sl_dp_maps_count(void)
+{
+	return NMAPS;
+}
+
+const char *sl_dp_map_name(size_t i)
+{
+	return i < NMAPS ? maps[i].name : NULL;
+}
+
+int *sl_dp_map_fd(struct sl_dp_maps *m, size_t i)
+{
+	return i < NMAPS ? slot(m, i) : NULL;
+}
+
 void sl_dp_maps_init(struct sl_dp_maps *m)
 {
 	for (size_t i = 0; i < NMAPS; i++)

@@ -22,4 +22,10 @@ int sl_dp_maps_from_obj(struct sl_dp_maps *m, struct bpf_object *obj);
 int sl_dp_maps_open_pinned(struct sl_dp_maps *m, const char *dir);
 void sl_dp_maps_close(struct sl_dp_maps *m);
 
+/* The one table of map names: i = 0 .. sl_dp_maps_count()-1, its pin name and its fd slot in m
+ * (for callers that open the pins themselves, e.g. sluicectl with its own error messages). */
+size_t sl_dp_maps_count(void);
+const char *sl_dp_map_name(size_t i);
+int *sl_dp_map_fd(struct sl_dp_maps *m, size_t i);
+
 #endif /* SL_DP_MAPS_H */
