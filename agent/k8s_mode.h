@@ -16,4 +16,8 @@ int sl_k8s_mode_node_addrs(struct sl_node *n);
  * none): the status op's digest is the sum of these over the caches. */
 uint64_t sl_k8s_mode_obj_digest(const char *kind, const cJSON *obj);
 
+/* Drop, in place, every field of obj (a "pods", "namespaces", "networkpolicies" or "nodes"
+ * object) that the Kubernetes mode does not read: the informers' transform. */
+void sl_k8s_mode_trim(const char *kind, cJSON *obj);
+
 #endif

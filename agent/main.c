@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,6 +194,11 @@ int main(int argc, char **argv)
 	}
 	sl_log_set_level(cfg.log_level);
 	sl_log_route_libbpf();
+	/* No fastbins: a list page parsed and trimmed frees hundreds of thousands of small
+	 * chunks, and with fastbins every later allocation of a KiB or more (curl's, the caches')
+	 * stops to consolidate them all: a third of the start-up CPU at 10,000 pods
+	 * (bench/agent-scale). Without them a chunk is merged as it is freed. */
+	mallopt(M_MXFAST, 0);
 	agent.cfg = &cfg;
 	agent.mode = pick_mode(&cfg);
 	if (!agent.mode)

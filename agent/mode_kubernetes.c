@@ -97,7 +97,8 @@ static struct km {
 	bool dirty, initial_done, have_delta, oom;
 	struct sl_delta delta;
 	uint64_t delta_seq;
-	char **extra_errs; /* decode failures the compiler never saw */
+	uint64_t sum, delta_sum; /* the caches' digest (k8s_mode.h): now, and at delta_seq */
+	char **extra_errs;	 /* decode failures the compiler never saw */
 	size_t n_extra;
 
 	/* under mu */
@@ -196,13 +197,10 @@ static void cni_drop(struct cni_ip *c)
 
 /* ---------------------------------------------------------------- model updates */
 
-static void strip(cJSON *obj, void *ud)
+/* An informer's ud is its kind's digest name. */
+static void trim(cJSON *obj, void *ud)
 {
-	cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
-
-	(void)ud;
-	cJSON_DeleteItemFromObjectCaseSensitive(md, "managedFields");
-	cJSON_DeleteItemFromObjectCaseSensitive(md, "annotations");
+	sl_k8s_mode_trim(ud, obj);
 }
 
 /* Decode a Pod, add the address the CNI gave it (status.podIP comes later), upsert it. */
@@ -365,23 +363,33 @@ static void on_upsert(struct sl_k8s_informer *inf, const cJSON *obj)
 		if (name && !strcmp(name, g.a->cfg->node))
 			node_upsert(obj);
 		else
-			model_changed(); /* no policy change, but the digest follows (wait-synced) */
+			model_changed(); /* no policy change, but the digest follows (wait-synced)
+					  */
 		break;
 	default:
 		break;
 	}
 }
 
+/* The digest of an object of inf's kind: the caches' digest is their sum, kept as they change. */
+static uint64_t obj_digest(const struct sl_k8s_informer *inf, const cJSON *obj)
+{
+	enum kind k = inf_kind(inf);
+
+	return k < K_MAX ? sl_k8s_mode_obj_digest(kinds[k].name, obj) : 0;
+}
+
 static void on_add(struct sl_k8s_informer *inf, const cJSON *obj, void *ud)
 {
 	(void)ud;
+	g.sum += obj_digest(inf, obj);
 	on_upsert(inf, obj);
 }
 
 static void on_update(struct sl_k8s_informer *inf, const cJSON *old, const cJSON *obj, void *ud)
 {
 	(void)ud;
-	(void)old;
+	g.sum += obj_digest(inf, obj) - obj_digest(inf, old);
 	on_upsert(inf, obj);
 }
 
@@ -393,6 +401,7 @@ static void on_delete(struct sl_k8s_informer *inf, const cJSON *obj, void *ud)
 	char prefix[600];
 
 	(void)ud;
+	g.sum -= obj_digest(inf, obj);
 	if (!name)
 		return;
 	switch (inf_kind(inf)) {
@@ -580,29 +589,12 @@ static bool all_synced(void)
 	return true;
 }
 
-struct dg {
-	const char *kind;
-	uint64_t sum;
-};
-
-static void dg_one(const cJSON *obj, void *arg)
-{
-	struct dg *d = arg;
-
-	d->sum += sl_k8s_mode_obj_digest(d->kind, obj);
-}
-
 static void publish(void)
 {
-	struct dg d = {0};
 	const char *e;
 	char **errs = NULL;
 	size_t n = 0;
 
-	for (int k = 0; k < K_MAX; k++) {
-		d.kind = kinds[k].name;
-		sl_k8s_informer_foreach(g.inf[k], dg_one, &d);
-	}
 	for (size_t i = 0;; i++) {
 		char **v;
 
@@ -619,7 +611,7 @@ static void publish(void)
 	pthread_mutex_lock(&g.mu);
 	g.applied_seq = g.delta_seq;
 	g.synced = true;
-	snprintf(g.digest, sizeof(g.digest), "%016" PRIx64, d.sum);
+	snprintf(g.digest, sizeof(g.digest), "%016" PRIx64, g.delta_sum);
 	for (size_t i = 0; i < g.n_errs; i++)
 		free(g.errs[i]);
 	free(g.errs);
@@ -647,6 +639,7 @@ static int apply(void)
 		}
 		g.have_delta = true;
 		g.delta_seq = g.seq;
+		g.delta_sum = g.sum;
 		g.dirty = false;
 	}
 	err = sl_sync_apply(g.sync, &g.delta, !g.initial_done, &st);
@@ -657,9 +650,10 @@ static int apply(void)
 	}
 	if (!g.initial_done || sl_delta_size(&g.delta))
 		pr_debug("policy sync: %zu changes applied in %.2f ms (flipped at %.2f ms): %zu "
-			 "added, %zu flipped, %zu deleted",
+			 "added, %zu flipped, %zu deleted, %zu stale to delete after a grace "
+			 "period",
 			 sl_delta_size(&g.delta), st.ms, st.flip_ms, st.added, st.flipped,
-			 st.deleted);
+			 st.deleted, st.reaped);
 	sl_delta_free(&g.delta);
 	g.have_delta = false;
 	publish();
@@ -833,7 +827,7 @@ static const struct sl_k8s_informer_ops inf_ops = {
     .on_add = on_add,
     .on_update = on_update,
     .on_delete = on_delete,
-    .transform = strip,
+    .transform = trim,
 };
 
 static int k8s_start(struct sl_agent *a)
@@ -892,7 +886,8 @@ static int k8s_start(struct sl_agent *a)
 	pthread_mutex_unlock(&a->lock);
 
 	for (int k = 0; k < K_MAX; k++) {
-		g.inf[k] = sl_k8s_informer_new(g.c, kinds[k].path, NULL, NULL, &inf_ops, NULL);
+		g.inf[k] = sl_k8s_informer_new(g.c, kinds[k].path, NULL, NULL, &inf_ops,
+					       (void *)kinds[k].name);
 		if (!g.inf[k])
 			return -errno;
 		err = sl_k8s_informer_start(g.inf[k]);

@@ -12,8 +12,10 @@
 #include <time.h>
 #include <bpf/bpf.h>
 
+#include "btab.h"
 #include "dp_policy.h"
 #include "log.h"
+#include "reap.h"
 #include "sync.h"
 
 #define EPV_BUCKETS 1024
@@ -31,7 +33,8 @@ struct epv {
 struct sl_sync {
 	struct sl_agent *a;
 	const struct sl_dp_maps *m;
-	pthread_mutex_t mu; /* the table; taken after a->lock when both are held */
+	struct sl_reap *reap; /* phase 3 */
+	pthread_mutex_t mu;   /* the table; taken after a->lock when both are held */
 	struct epv *b[EPV_BUCKETS];
 };
 
@@ -43,22 +46,12 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static uint64_t fnv(const void *p, size_t n, uint64_t h)
-{
-	const unsigned char *c = p;
-
-	while (n--)
-		h = (h ^ *c++) * 0x100000001b3ull;
-	return h;
-}
-
-#define FNV_INIT 0xcbf29ce484222325ull
-
 /* ---------------------------------------------------------------- applied endpoint values */
 
 static struct epv **epv_slot(struct sl_sync *s, const char *ns, const char *name)
 {
-	uint64_t h = fnv(name, strlen(name), fnv("/", 1, fnv(ns, strlen(ns), FNV_INIT)));
+	uint64_t h =
+	    bt_fnv(name, strlen(name), bt_fnv("/", 1, bt_fnv(ns, strlen(ns), BT_FNV_INIT)));
 	size_t nl = strlen(ns);
 	struct epv **pp;
 
@@ -121,118 +114,6 @@ int sl_sync_ep_value(struct sl_sync *s, const char *ns, const char *name, struct
 	pthread_mutex_lock(&s->mu);
 	err = epv_fill(s, ns, name, val);
 	pthread_mutex_unlock(&s->mu);
-	return err;
-}
-
-/* ---------------------------------------------------------------- byte-keyed tables (diff) */
-
-struct btab {
-	size_t klen, vlen, esz, cap, n;
-	unsigned char *v; /* slots: used byte, key, value */
-};
-
-static void bt_free(struct btab *t)
-{
-	free(t->v);
-	t->v = NULL;
-	t->n = t->cap = 0;
-}
-
-static int bt_init(struct btab *t, size_t klen, size_t vlen)
-{
-	t->klen = klen;
-	t->vlen = vlen;
-	t->esz = 1 + klen + vlen;
-	t->n = 0;
-	t->cap = 64;
-	t->v = calloc(t->cap, t->esz);
-	return t->v ? 0 : -ENOMEM;
-}
-
-static unsigned char *bt_slot(const struct btab *t, const void *k)
-{
-	size_t i = fnv(k, t->klen, FNV_INIT) & (t->cap - 1);
-
-	for (;; i = (i + 1) & (t->cap - 1)) {
-		unsigned char *e = t->v + i * t->esz;
-
-		if (!e[0] || !memcmp(e + 1, k, t->klen))
-			return e;
-	}
-}
-
-/* The value of k, or NULL. */
-static const void *bt_get(const struct btab *t, const void *k)
-{
-	const unsigned char *e = bt_slot(t, k);
-
-	return e[0] ? e + 1 + t->klen : NULL;
-}
-
-static int bt_put(struct btab *t, const void *k, const void *v)
-{
-	unsigned char *e;
-
-	if ((t->n + 1) * 2 > t->cap) {
-		struct btab g = *t;
-
-		g.cap = t->cap * 2;
-		g.n = 0;
-		g.v = calloc(g.cap, g.esz);
-		if (!g.v)
-			return -ENOMEM;
-		for (size_t i = 0; i < t->cap; i++) {
-			unsigned char *o = t->v + i * t->esz;
-
-			if (o[0]) {
-				memcpy(bt_slot(&g, o + 1), o, g.esz);
-				g.n++;
-			}
-		}
-		free(t->v);
-		*t = g;
-	}
-	e = bt_slot(t, k);
-	if (!e[0])
-		t->n++;
-	e[0] = 1;
-	memcpy(e + 1, k, t->klen);
-	if (t->vlen)
-		memcpy(e + 1 + t->klen, v, t->vlen);
-	return 0;
-}
-
-#define bt_for_each(t, e)                                                                \
-	for (unsigned char *e = (t)->v; e < (t)->v + (t)->cap * (t)->esz; e += (t)->esz) \
-		if (e[0])
-
-/* Every entry of a map into t. */
-static int bt_read_map(struct btab *t, int fd, const char *name)
-{
-	unsigned char k[64], next[64], v[64];
-	void *prev = NULL;
-	int err;
-
-	while (!bpf_map_get_next_key(fd, prev, next)) {
-		memcpy(k, next, t->klen);
-		prev = k;
-		if (bpf_map_lookup_elem(fd, k, v)) {
-			if (errno == ENOENT)
-				continue;
-			err = -errno;
-			goto fail;
-		}
-		err = bt_put(t, k, v);
-		if (err)
-			goto fail;
-	}
-	if (errno != ENOENT) {
-		err = -errno;
-		goto fail;
-	}
-	return 0;
-fail:
-	pr_err("%s: read pinned map: %s", name, strerror(-err));
 	return err;
 }
 
@@ -325,6 +206,11 @@ struct sl_sync *sl_sync_new(struct sl_agent *a, const struct sl_dp_maps *m)
 		return NULL;
 	s->a = a;
 	s->m = m;
+	s->reap = sl_reap_new(m);
+	if (!s->reap) {
+		free(s);
+		return NULL;
+	}
 	pthread_mutex_init(&s->mu, NULL);
 	return s;
 }
@@ -333,6 +219,7 @@ void sl_sync_free(struct sl_sync *s)
 {
 	if (!s)
 		return;
+	sl_reap_free(s->reap);
 	for (size_t i = 0; i < EPV_BUCKETS; i++) {
 		while (s->b[i]) {
 			struct epv *e = s->b[i];
@@ -440,6 +327,7 @@ static int run_phases(struct sl_sync *s, const struct sl_delta *u, bool all_eps,
 	p1.ports_add = SL_DP_PAIRS(u->ports_add.v, u->ports_add.n, k, v);
 	p1.cidr_add = SL_DP_PAIRS(u->cidr_add.v, u->cidr_add.n, k, v);
 	p1.peer_add = SL_DP_PAIRS(u->peer_add.v, u->peer_add.n, k, v);
+	sl_reap_cancel(s->reap, &p1);
 	err = sl_dp_policy_apply(s->m, &p1, &ds);
 	if (err)
 		return err;
@@ -453,6 +341,11 @@ static int run_phases(struct sl_sync *s, const struct sl_delta *u, bool all_eps,
 	p3.peer_del = SL_DP_KEYS(u->peer_del.v, u->peer_del.n);
 	p3.cidr_del = SL_DP_KEYS(u->cidr_del.v, u->cidr_del.n);
 	p3.ports_del = SL_DP_KEYS(u->ports_del.v, u->ports_del.n);
+	st->reaped = p3.peer_del.n + p3.cidr_del.n + p3.ports_del.n;
+	if (!st->reaped || !sl_reap_queue(s->reap, &p3))
+		return 0;
+	/* out of memory for the queue: delete them here, after a grace period */
+	st->reaped = 0;
 	err = sl_dp_policy_apply(s->m, &p3, &ds);
 	st->deleted += ds.deleted;
 	return err;
@@ -634,6 +527,11 @@ out:
 	bt_free(&kident);
 	maps_now_free(&c);
 	return err;
+}
+
+int sl_sync_drain(struct sl_sync *s, int timeout_ms)
+{
+	return sl_reap_drain(s->reap, timeout_ms);
 }
 
 int sl_sync_apply(struct sl_sync *s, const struct sl_delta *d, bool against_maps,

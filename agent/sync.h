@@ -28,8 +28,9 @@ struct sl_sync_floor {
 
 struct sl_sync_stats {
 	size_t added, flipped, deleted, bridged; /* bridged: restart-only sl_peer copies */
-	double ms;				 /* the whole apply */
-	double flip_ms;				 /* from the start to the end of phase 2 */
+	size_t reaped;	/* stale entries handed to the reaper (deleted after a grace period) */
+	double ms;	/* the whole apply */
+	double flip_ms; /* from the start to the end of phase 2 */
 };
 
 /* Scan the maps of m; 0 or -errno (logged). */
@@ -46,12 +47,17 @@ void sl_sync_free(struct sl_sync *s);
  * endpoint whose words differ, then the deletion of what is no longer wanted. Nothing is
  * flushed, sl_ct is never touched. For the flip window, old sets get copies of their sl_peer
  * entries under the new identity ids of the same addresses (removed in phase 3).
- * Otherwise d is an incremental delta. Endpoints the compiler reports removed, and local
+ * Otherwise d is an incremental delta. Either way the call returns once the change is
+ * enforced (phase 2): phase 3, the deletion of what nothing references any more, runs after
+ * a grace period on the reaper's thread (reap.h). Endpoints the compiler reports removed, and local
  * endpoints whose pod the compiler does not know, get deny-all (SL_EP_F_POLICY_INVALID).
  * 0 or -errno (logged); after a failure the same d may be applied again.
  */
 int sl_sync_apply(struct sl_sync *s, const struct sl_delta *d, bool against_maps,
 		  struct sl_sync_stats *st);
+
+/* Wait until the stale entries of applied deltas are deleted: 0 or -ETIMEDOUT. */
+int sl_sync_drain(struct sl_sync *s, int timeout_ms);
 
 /* The policy words applied for pod ns/name into val (pol, identity, the INVALID flag).
  * 0, or -ENOENT when no applied delta made it an endpoint of this node (val: deny all). */

@@ -98,8 +98,9 @@ int sl_k8s_list(struct sl_k8s_client *c, const char *path, const char *selector,
 		char **rv);
 
 /* Informer callbacks. Objects belong to the informer and live only during the call (use
- * cJSON_Duplicate to keep one). on_delete of a watch DELETED event gets the event's final
- * state; after a relist, the cached one. */
+ * cJSON_Duplicate to keep one). on_update's old and on_delete's obj are the cached objects
+ * (as transformed), so what on_add/on_update saw is what on_update/on_delete see again;
+ * a DELETED event's own copy of the object is not passed on. */
 struct sl_k8s_informer_ops {
 	void (*on_add)(struct sl_k8s_informer *inf, const cJSON *obj, void *ud);
 	void (*on_update)(struct sl_k8s_informer *inf, const cJSON *old, const cJSON *obj,

@@ -34,6 +34,12 @@ int sl_k8s_buf_append(struct sl_k8s_buf *b, const char *data, size_t n)
 	return 0;
 }
 
+void sl_k8s_buf_reset(struct sl_k8s_buf *b)
+{
+	b->len = 0;
+	b->overflow = false;
+}
+
 void sl_k8s_buf_free(struct sl_k8s_buf *b)
 {
 	free(b->p);
@@ -93,7 +99,7 @@ int sl_k8s_query_add(char *q, size_t n, const char *key, const char *value)
 	return 0;
 }
 
-CURL *sl_k8s_easy_new(struct sl_k8s_client *c, const char *path_query, bool watch,
+CURL *sl_k8s_easy_new(struct sl_k8s_client *c, CURL *reuse, const char *path_query, bool watch,
 		      struct curl_slist **hdrs, char *errbuf)
 {
 	struct sl_k8s_config *cfg = c->cfg;
@@ -103,7 +109,11 @@ CURL *sl_k8s_easy_new(struct sl_k8s_client *c, const char *path_query, bool watc
 	CURL *e;
 
 	*hdrs = NULL;
-	e = curl_easy_init();
+	e = reuse;
+	if (e)
+		curl_easy_reset(e);
+	else
+		e = curl_easy_init();
 	if (!e)
 		return NULL;
 	if (asprintf(&url, "%s%s", cfg->server, path_query) < 0)
@@ -217,7 +227,7 @@ static int request_once(struct sl_k8s_client *c, const char *method, const char 
 	int err = 0;
 
 	*status = 0;
-	e = sl_k8s_easy_new(c, path, false, &h, errbuf);
+	e = sl_k8s_easy_new(c, NULL, path, false, &h, errbuf);
 	if (!e)
 		return -ENOMEM;
 	if (body) {

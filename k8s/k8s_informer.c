@@ -37,6 +37,7 @@ struct sl_k8s_informer {
 	int64_t wake_ms;
 	/* the transfer in flight */
 	CURL *easy;
+	CURL *spare; /* the last transfer's handle, reset for the next one */
 	struct curl_slist *hdrs;
 	char errbuf[CURL_ERROR_SIZE];
 	struct sl_k8s_buf body;
@@ -78,12 +79,16 @@ static void end_transfer(struct sl_k8s_informer *inf)
 {
 	if (inf->easy) {
 		curl_multi_remove_handle(inf->c->multi, inf->easy);
-		curl_easy_cleanup(inf->easy);
+		/* kept for the next request (a list is many pages): see sl_k8s_buf_reset below */
+		curl_easy_cleanup(inf->spare);
+		inf->spare = inf->easy;
 		inf->easy = NULL;
 	}
 	curl_slist_free_all(inf->hdrs);
 	inf->hdrs = NULL;
-	sl_k8s_buf_free(&inf->body);
+	/* Kept from page to page of a list (freed once it is done): freeing a page-sized block
+	 * makes glibc consolidate every small chunk the page's trimmed objects freed. */
+	sl_k8s_buf_reset(&inf->body);
 	sl_k8s_linebuf_reset(&inf->lb);
 	inf->status = 0;
 	inf->open = false;
@@ -101,6 +106,7 @@ static void fail(struct sl_k8s_informer *inf, enum step step, const char *why)
 	unsigned delay = sl_k8s_backoff_next(&inf->bo);
 
 	end_transfer(inf);
+	sl_k8s_buf_free(&inf->body);
 	inf->st.failures++;
 	pr_warn("k8s: %s %s: %s; %s in %u ms", inf->state == ST_LISTING ? "list" : "watch",
 		inf->path, why, step == DO_LIST ? "listing again" : "watching again", delay);
@@ -146,7 +152,7 @@ static void apply_delete(struct sl_k8s_informer *inf, const cJSON *obj)
 
 	free(key);
 	if (old && inf->ops.on_delete)
-		inf->ops.on_delete(inf, obj, inf->ud);
+		inf->ops.on_delete(inf, old, inf->ud);
 	cJSON_Delete(old);
 }
 
@@ -260,7 +266,8 @@ static void start_transfer(struct sl_k8s_informer *inf, bool watch)
 	snprintf(pq, sizeof(pq), "%s%s%s", inf->path, q[0] ? "?" : "", q);
 	inf->body.max = watch ? ERR_BODY_MAX : c->o.max_body_bytes;
 	inf->status = 0;
-	inf->easy = sl_k8s_easy_new(c, pq, watch, &inf->hdrs, inf->errbuf);
+	inf->easy = sl_k8s_easy_new(c, inf->spare, pq, watch, &inf->hdrs, inf->errbuf);
+	inf->spare = NULL;
 	if (!inf->easy) {
 		fail(inf, watch ? DO_WATCH : DO_LIST, "cannot set up the request");
 		return;
@@ -331,11 +338,8 @@ static void diff_del(const cJSON *obj, void *ud)
 static void finish_list(struct sl_k8s_informer *inf)
 {
 	static const struct sl_k8s_diff_ops diff = {diff_add, diff_update, diff_del};
-	cJSON *it;
 
-	if (inf->ops.transform)
-		cJSON_ArrayForEach (it, inf->pending)
-			inf->ops.transform(it, inf->ud);
+	sl_k8s_buf_free(&inf->body);
 	if (sl_k8s_cache_replace(inf->cache, inf->pending, &diff, inf)) {
 		inf->pending = NULL;
 		fail(inf, DO_LIST, "out of memory");
@@ -408,14 +412,22 @@ static void list_done(struct sl_k8s_informer *inf, CURLcode res)
 		fail(inf, DO_LIST, "out of memory");
 		return;
 	}
-	while (cJSON_IsArray(items) && (it = cJSON_DetachItemFromArray((cJSON *)items, 0)))
-		cJSON_AddItemToArray(inf->pending, it);
 	inf->st.pages++;
-	cJSON_Delete(page);
 	end_transfer(inf);
-	if (inf->cont)
+	if (inf->cont) {
+		/* the next page is asked for now: the server prepares it while this one is
+		 * trimmed */
 		start_transfer(inf, false);
-	else
+		sl_k8s_client_kick(inf->c);
+	}
+	/* trimmed page by page: a list of everything is never held whole */
+	while (cJSON_IsArray(items) && (it = cJSON_DetachItemFromArray((cJSON *)items, 0))) {
+		if (inf->ops.transform)
+			inf->ops.transform(it, inf->ud);
+		cJSON_AddItemToArray(inf->pending, it);
+	}
+	cJSON_Delete(page);
+	if (!inf->cont)
 		finish_list(inf);
 }
 
@@ -565,6 +577,8 @@ void sl_k8s_informer_free(struct sl_k8s_informer *inf)
 	if (!inf)
 		return;
 	end_transfer(inf);
+	curl_easy_cleanup(inf->spare);
+	sl_k8s_buf_free(&inf->body);
 	for (pp = &inf->c->informers; *pp; pp = &(*pp)->next) {
 		if (*pp == inf) {
 			*pp = inf->next;

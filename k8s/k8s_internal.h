@@ -52,6 +52,8 @@ struct sl_k8s_buf {
 
 int sl_k8s_buf_append(struct sl_k8s_buf *b, const char *data, size_t n);
 void sl_k8s_buf_free(struct sl_k8s_buf *b);
+/* Empty, keeping the memory. */
+void sl_k8s_buf_reset(struct sl_k8s_buf *b);
 
 struct sl_k8s_client {
 	struct sl_k8s_config *cfg;
@@ -71,9 +73,14 @@ int64_t sl_k8s_now_ms(void);
 uint64_t sl_k8s_rand(uint64_t *state);
 
 /* A curl easy handle set up for the client's server, TLS and authentication: url is
- * server + path_query. *hdrs receives the header list to free after the transfer. */
-CURL *sl_k8s_easy_new(struct sl_k8s_client *c, const char *path_query, bool watch,
+ * server + path_query. *hdrs receives the header list to free after the transfer. reuse: a
+ * handle of an earlier transfer to reset and set up again (NULL: a new one); on failure it
+ * is cleaned up too. */
+CURL *sl_k8s_easy_new(struct sl_k8s_client *c, CURL *reuse, const char *path_query, bool watch,
 		      struct curl_slist **hdrs, char *errbuf);
+/* Run curl's due timeouts now (a request just added goes out), from inside a dispatch but not
+ * from a curl callback. Transfers' write callbacks may run. */
+void sl_k8s_client_kick(struct sl_k8s_client *c);
 /* HTTP status -> -errno (see k8s.h). */
 int sl_k8s_status_errno(long status);
 /* Status.message of an error answer, or "" (never NULL). */

@@ -180,6 +180,16 @@ int sl_k8s_client_fd(const struct sl_k8s_client *c)
 	return c->epfd;
 }
 
+void sl_k8s_client_kick(struct sl_k8s_client *c)
+{
+	int running;
+
+	if (c->curl_deadline >= 0 && c->curl_deadline <= sl_k8s_now_ms()) {
+		c->curl_deadline = -1;
+		curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	}
+}
+
 static void reap(struct sl_k8s_client *c)
 {
 	struct sl_k8s_informer *inf;
