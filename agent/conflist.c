@@ -73,7 +73,7 @@ int sl_conflist_write(const struct sl_config *c, char *path, size_t pathlen)
 		err = 0;
 		goto out;
 	}
-	err = sl_write_file_atomic(path, s, strlen(s), 0644);
+	err = sl_write_file_atomic(path, s, strlen(s), 0644, SL_WRITE_DURABLE);
 out:
 	free(old);
 	free(s);

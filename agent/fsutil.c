@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* fsutil.c - directories and crash-safe file replacement (temp + fsync + rename + dir fsync). */
+/* fsutil.c - directories and atomic file replacement: see fsutil.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -40,7 +40,8 @@ int sl_mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
-int sl_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+int sl_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+			 unsigned flags)
 {
 	char tmp[PATH_MAX], dir[PATH_MAX], base[PATH_MAX], *d;
 	const char *p = data;
@@ -76,7 +77,7 @@ int sl_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 		}
 		off += (size_t)n;
 	}
-	if (fsync(fd)) {
+	if ((flags & SL_WRITE_DURABLE) && fsync(fd)) {
 		err = -errno;
 		pr_err("%s: fsync: %s", tmp, strerror(errno));
 		goto fail;
@@ -88,7 +89,7 @@ int sl_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 		pr_err("%s: rename to %s: %s", tmp, path, strerror(errno));
 		goto fail;
 	}
-	dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = flags & SL_WRITE_DURABLE ? open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	if (dfd >= 0) {
 		fsync(dfd); /* the rename itself survives a crash */
 		close(dfd);
@@ -149,4 +150,19 @@ fail:
 	close(fd);
 	errno = err;
 	return NULL;
+}
+
+long long sl_boot_time(void)
+{
+	char line[256];
+	long long t = -1;
+	FILE *f = fopen("/proc/stat", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "btime %lld", &t) == 1)
+			break;
+	fclose(f);
+	return t;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "fsutil.h"
 #include "log.h"
@@ -478,7 +479,10 @@ int sl_state_save(const char *path, const struct sl_ep_table *t)
 	cJSON_Delete(o);
 	if (!s)
 		return -ENOMEM;
-	ret = sl_write_file_atomic(path, s, strlen(s), 0600);
+	/* Not synced to disk (each sync is a CNI ADD's wait): what it describes (veths, pod
+	 * netns, pins) does not outlive the boot, and a file a crash of the machine left empty
+	 * is recognised by sl_state_load() as from an earlier boot. */
+	ret = sl_write_file_atomic(path, s, strlen(s), 0600, 0);
 	free(s);
 	return ret;
 }
@@ -502,6 +506,15 @@ int sl_state_load(const char *path, struct sl_ep_table *t, char *err, size_t err
 	o = cJSON_Parse(s);
 	free(s);
 	if (!o) {
+		struct stat st;
+		long long boot = sl_boot_time();
+
+		if (!stat(path, &st) && boot > 0 && st.st_mtime < boot) {
+			pr_warn("%s: not valid JSON, written before this boot (the machine crashed "
+				"before it reached the disk): starting without it",
+				path);
+			return 0;
+		}
 		snprintf(err, errlen, "%s: not valid JSON", path);
 		return -EINVAL;
 	}
