@@ -77,13 +77,14 @@ int cmd_add(const struct cni_args *a, struct sl_conf *c, struct cni_error *e)
 {
 	struct sl_ipam_call ipam_add = {.cmd = "ADD"}, ipam_del = {.cmd = "DEL"};
 	struct sl_ipam_result res = {0};
+	struct sl_ipam_job job;
 	struct sl_veth v = {0};
 	struct nl_sock *host = NULL, *pod = NULL;
 	struct cni_error ignore = {0};
 	char alias[128];
 	bool ipam_done = false, veth_done = false, agent_done = false;
 	struct stat st;
-	int nsfd, err;
+	int nsfd, err, err2;
 
 	nsfd = sl_netns_open(a->netns);
 	if (nsfd < 0)
@@ -117,23 +118,25 @@ int cmd_add(const struct cni_args *a, struct sl_conf *c, struct cni_error *e)
 	err = sl_veth_check_free(host, pod, v.host_name, a->ifname, e);
 	if (err)
 		goto out;
-	err = sl_ipam_exec(a, c, &ipam_add, &res, e);
+	/* The veth pair is made and the programs attached to its host end (before that end is
+	 * up: no packet passes unfiltered) while the IPAM plugin runs, most of an ADD's time
+	 * being its start-up; the addresses go on once it has answered. */
+	err = sl_ipam_start(a, c, &ipam_add, &job, e);
+	if (err)
+		goto undo;
+	err = sl_veth_create(host, pod, nsfd, a->ifname, alias, c->mtu, &v, e);
+	if (err && err != -EEXIST) /* created but not finished: ours to remove */
+		sl_link_del(host, v.host_name);
+	veth_done = !err;
+	err = err ?: sl_tc_attach_pinned(c->bpffs, v.host_ifindex, e);
+	err2 = sl_ipam_finish(&job, c, &res, err ? &ignore : e);
 	/* a failed IPAM ADD reserved nothing, and a DEL by containerID could free a live one */
 	ipam_done = res.reserved;
+	err = err ?: err2;
 	if (err)
 		goto undo;
 	pr_info("ADD %s/%s: ip %s veth %s", a->container_id, a->ifname, res.ip, v.host_name);
-
-	err = sl_veth_create(host, pod, nsfd, a->ifname, alias, c->mtu, &v, e);
-	if (err) {
-		if (err != -EEXIST) /* created but not finished: ours to remove */
-			sl_link_del(host, v.host_name);
-		goto undo;
-	}
-	veth_done = true;
 	err = sl_veth_setup_pod(pod, &v, a->ifname, res.ip, &res, e);
-	/* programs first, then the host side up: no packet passes unfiltered */
-	err = err ?: sl_tc_attach_pinned(c->bpffs, v.host_ifindex, e);
 	err = err ?: sl_veth_setup_host(host, &v, res.ip, e);
 	if (err)
 		goto undo;

@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <cjson/cJSON.h>
 
 /* CNI error codes (SPEC.md "Error"), then ours (100+). */
@@ -130,6 +131,18 @@ struct sl_ipam_call {
 };
 int sl_ipam_exec(const struct cni_args *a, const struct sl_conf *c, const struct sl_ipam_call *call,
 		 struct sl_ipam_result *res, struct cni_error *e);
+/* The same in two steps, so that the caller works while the plugin runs: start it, then take
+ * its answer. A started job must be finished (it is waited for). */
+struct sl_ipam_job {
+	pid_t pid;
+	int fd; /* its stdout */
+	long long deadline;
+	const char *cmd, *type;
+};
+int sl_ipam_start(const struct cni_args *a, const struct sl_conf *c,
+		  const struct sl_ipam_call *call, struct sl_ipam_job *j, struct cni_error *e);
+int sl_ipam_finish(struct sl_ipam_job *j, const struct sl_conf *c, struct sl_ipam_result *res,
+		   struct cni_error *e);
 /* The highest version the IPAM plugin's VERSION lists (among ours), in *ver. */
 int sl_ipam_version(const struct cni_args *a, const struct sl_conf *c, int *ver,
 		    struct cni_error *e);

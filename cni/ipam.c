@@ -75,17 +75,14 @@ static char **make_env(const struct cni_args *a, const char *cmd, const struct s
 	return env;
 }
 
-/* Run path with env and stdin; *out gets its stdout (malloc'd), *status its wait status. */
-static int run(const char *path, char **env, const char *in, char **out, int *status)
+/* Start path with env and stdin; its stdout is read by collect(). */
+static int spawn(const char *path, char **env, const char *in, struct sl_ipam_job *j)
 {
 	posix_spawn_file_actions_t fa;
-	char *argv[] = {(char *)path, NULL}, *buf = NULL, *nb;
-	long long deadline = sl_now_ms() + SL_IPAM_TIMEOUT_MS;
-	size_t len = 0, cap = 0;
+	char *argv[] = {(char *)path, NULL};
 	int infd, pipefd[2], err;
-	ssize_t n;
-	pid_t pid;
 
+	j->deadline = sl_now_ms() + SL_IPAM_TIMEOUT_MS;
 	infd = memfd_create("sluice-ipam-stdin", MFD_CLOEXEC);
 	if (infd < 0)
 		return -errno;
@@ -100,7 +97,7 @@ static int run(const char *path, char **env, const char *in, char **out, int *st
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, infd, STDIN_FILENO);
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
-	err = -posix_spawn(&pid, path, &fa, NULL, argv, env);
+	err = -posix_spawn(&j->pid, path, &fa, NULL, argv, env);
 	posix_spawn_file_actions_destroy(&fa);
 	close(infd);
 	close(pipefd[1]);
@@ -108,6 +105,19 @@ static int run(const char *path, char **env, const char *in, char **out, int *st
 		close(pipefd[0]);
 		return err;
 	}
+	j->fd = pipefd[0];
+	return 0;
+}
+
+/* The started plugin's stdout into *out (malloc'd) and its wait status; it is killed after
+ * its deadline. */
+static int collect(struct sl_ipam_job *j, char **out, int *status)
+{
+	char *buf = NULL, *nb;
+	size_t len = 0, cap = 0;
+	int err = 0;
+	ssize_t n;
+
 	for (;;) {
 		if (len + 4096 > cap) {
 			cap = cap ? cap * 2 : 16384;
@@ -118,24 +128,26 @@ static int run(const char *path, char **env, const char *in, char **out, int *st
 			}
 			buf = nb;
 		}
-		struct pollfd p = {.fd = pipefd[0], .events = POLLIN};
-		long long left = deadline - sl_now_ms();
+		struct pollfd p = {.fd = j->fd, .events = POLLIN};
+		long long left = j->deadline - sl_now_ms();
 
 		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
-			kill(pid, SIGKILL); /* a hung IPAM plugin must not hang the runtime */
+			kill(j->pid, SIGKILL); /* a hung IPAM plugin must not hang the runtime */
 			err = -ETIMEDOUT;
 			break;
 		}
-		n = read(pipefd[0], buf + len, cap - len);
+		n = read(j->fd, buf + len, cap - len);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0)
 			break;
 		len += (size_t)n;
 	}
-	close(pipefd[0]);
-	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+	close(j->fd);
+	j->fd = -1;
+	while (waitpid(j->pid, status, 0) < 0 && errno == EINTR)
 		;
+	j->pid = 0;
 	if (err) {
 		free(buf);
 		return err;
@@ -148,32 +160,46 @@ static int run(const char *path, char **env, const char *in, char **out, int *st
 	return buf ? 0 : -ENOMEM;
 }
 
-/* Exec the plugin; on failure fill e from its error JSON. *res_out is its parsed stdout. */
-static int exec_plugin(const struct cni_args *a, const struct sl_conf *c, const char *cmd,
-		       const struct sl_ipam_call *call, const char *in, cJSON **res_out,
-		       struct cni_error *e)
+static int exec_start(const struct cni_args *a, const struct sl_conf *c, const char *cmd,
+		      const struct sl_ipam_call *call, const char *in, struct sl_ipam_job *j,
+		      struct cni_error *e)
 {
-	char path[PATH_MAX], bufs[6][4160], *out = NULL, **env;
-	const cJSON *code, *msg, *details;
-	cJSON *res = NULL;
-	int err, status = 0;
+	char path[PATH_MAX], bufs[6][4160], **env;
+	int err;
 
-	*res_out = NULL;
+	j->cmd = cmd;
+	j->type = c->ipam_type;
 	err = find_plugin(a, c->ipam_type, path, sizeof(path), e);
 	if (err)
 		return err;
 	env = make_env(a, cmd, call, bufs);
 	if (!env)
 		return cni_err(e, -ENOMEM, SL_ERR_INTERNAL, "ipam: out of memory");
-	err = run(path, env, in, &out, &status);
+	err = spawn(path, env, in, j);
 	free(env);
-	if (err == -ETIMEDOUT)
-		return cni_err(e, err, CNI_ERR_TRY_AGAIN,
-			       "ipam %s: %s: no answer within %d s, killed: try again later",
-			       c->ipam_type, cmd, SL_IPAM_TIMEOUT_MS / 1000);
 	if (err)
 		return cni_err(e, err, SL_ERR_IPAM, "ipam %s: %s: exec %s: %s", c->ipam_type, cmd,
 			       path, strerror(-err));
+	return 0;
+}
+
+/* The started plugin's answer: its JSON output in *res_out (may be NULL), or its error. */
+static int exec_finish(struct sl_ipam_job *j, cJSON **res_out, struct cni_error *e)
+{
+	const cJSON *code, *msg, *details;
+	cJSON *res = NULL;
+	char *out = NULL;
+	int err, status = 0;
+
+	*res_out = NULL;
+	err = collect(j, &out, &status);
+	if (err == -ETIMEDOUT)
+		return cni_err(e, err, CNI_ERR_TRY_AGAIN,
+			       "ipam %s: %s: no answer within %d s, killed: try again later",
+			       j->type, j->cmd, SL_IPAM_TIMEOUT_MS / 1000);
+	if (err)
+		return cni_err(e, err, SL_ERR_IPAM, "ipam %s: %s: %s", j->type, j->cmd,
+			       strerror(-err));
 	res = out[0] ? cJSON_Parse(out) : NULL;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		free(out);
@@ -184,19 +210,29 @@ static int exec_plugin(const struct cni_args *a, const struct sl_conf *c, const 
 	msg = cJSON_GetObjectItemCaseSensitive(res, "msg");
 	details = cJSON_GetObjectItemCaseSensitive(res, "details");
 	if (cJSON_IsNumber(code) && code->valueint > 0) {
-		err = cni_err(e, -EREMOTEIO, code->valueint, "ipam %s: %s: %s", c->ipam_type, cmd,
+		err = cni_err(e, -EREMOTEIO, code->valueint, "ipam %s: %s: %s", j->type, j->cmd,
 			      cJSON_IsString(msg) ? msg->valuestring : "failed");
 		if (cJSON_IsString(details) && details->valuestring[0])
 			cni_err_details(e, "%s", details->valuestring);
 	} else {
 		err =
 		    cni_err(e, -EREMOTEIO, SL_ERR_IPAM,
-			    "ipam %s: %s: exited with status %d: %.200s", c->ipam_type, cmd,
+			    "ipam %s: %s: exited with status %d: %.200s", j->type, j->cmd,
 			    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out);
 	}
 	cJSON_Delete(res);
 	free(out);
 	return err;
+}
+
+static int exec_plugin(const struct cni_args *a, const struct sl_conf *c, const char *cmd,
+		       const struct sl_ipam_call *call, const char *in, cJSON **res_out,
+		       struct cni_error *e)
+{
+	struct sl_ipam_job j = {.fd = -1};
+	int err = exec_start(a, c, cmd, call, in, &j, e);
+
+	return err ? err : exec_finish(&j, res_out, e);
 }
 
 /* VERSION answers are cached per binary (inode, size, mtime): ADD latency matters. */
@@ -312,13 +348,15 @@ static int parse_result(const struct sl_conf *c, const cJSON *res, struct sl_ipa
 	return 0;
 }
 
-int sl_ipam_exec(const struct cni_args *a, const struct sl_conf *c, const struct sl_ipam_call *call,
-		 struct sl_ipam_result *res, struct cni_error *e)
+int sl_ipam_start(const struct cni_args *a, const struct sl_conf *c,
+		  const struct sl_ipam_call *call, struct sl_ipam_job *j, struct cni_error *e)
 {
-	cJSON *conf, *out = NULL;
+	cJSON *conf;
 	char ver[16], *in;
 	int v, err;
 
+	memset(j, 0, sizeof(*j));
+	j->fd = -1;
 	err = sl_ipam_version(a, c, &v, e);
 	if (err)
 		return err;
@@ -334,9 +372,19 @@ int sl_ipam_exec(const struct cni_args *a, const struct sl_conf *c, const struct
 	if (!in)
 		return cni_err(e, -ENOMEM, SL_ERR_INTERNAL, "ipam: out of memory");
 	pr_debug("ipam %s: %s (version %s)", c->ipam_type, call->cmd, ver);
-	err = exec_plugin(a, c, call->cmd, call, in, &out, e);
+	err = exec_start(a, c, call->cmd, call, in, j, e);
 	cJSON_free(in);
-	if (!err && res && !strcmp(call->cmd, "ADD")) {
+	return err;
+}
+
+int sl_ipam_finish(struct sl_ipam_job *j, const struct sl_conf *c, struct sl_ipam_result *res,
+		   struct cni_error *e)
+{
+	cJSON *out = NULL;
+	int err;
+
+	err = exec_finish(j, &out, e);
+	if (!err && res && !strcmp(j->cmd, "ADD")) {
 		memset(res, 0, sizeof(*res));
 		res->reserved = true; /* it said yes: whatever it printed, DEL must follow */
 		if (!out)
@@ -347,6 +395,15 @@ int sl_ipam_exec(const struct cni_args *a, const struct sl_conf *c, const struct
 	}
 	cJSON_Delete(out);
 	return err;
+}
+
+int sl_ipam_exec(const struct cni_args *a, const struct sl_conf *c, const struct sl_ipam_call *call,
+		 struct sl_ipam_result *res, struct cni_error *e)
+{
+	struct sl_ipam_job j;
+	int err = sl_ipam_start(a, c, call, &j, e);
+
+	return err ? err : sl_ipam_finish(&j, c, res, e);
 }
 
 void sl_ipam_result_free(struct sl_ipam_result *r)
