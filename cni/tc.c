@@ -52,19 +52,21 @@ int sl_tc_attach_pinned(const char *bpffs, int ifindex, struct cni_error *e)
 		if (fds[i] < 0)
 			err = fds[i];
 	}
+	if (!err) { /* one clsact serves both directions: created once */
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+
+		err = bpf_tc_hook_create(&hook);
+		if (err == -EEXIST)
+			err = 0;
+		if (err)
+			cni_err(e, err, SL_ERR_DATAPATH, "ifindex %d: create clsact: %s", ifindex,
+				strerror(-err));
+	}
 	for (int i = 0; i < 2 && !err; i++) {
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = progs[i].where);
 		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = SL_TC_HANDLE, .priority = SL_TC_PRIO,
 			    .prog_fd = fds[i], .flags = BPF_TC_F_REPLACE);
 
-		err = bpf_tc_hook_create(&hook); /* one clsact serves both directions */
-		if (err == -EEXIST)
-			err = 0;
-		if (err) {
-			cni_err(e, err, SL_ERR_DATAPATH, "ifindex %d: create clsact: %s", ifindex,
-				strerror(-err));
-			break;
-		}
 		err = bpf_tc_attach(&hook, &opts);
 		if (err)
 			cni_err(e, err, SL_ERR_DATAPATH, "ifindex %d: tc %s attach %s: %s", ifindex,

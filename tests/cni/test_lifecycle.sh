@@ -19,6 +19,7 @@ make_conf "$T/c1.json"
 cni ADD c1 eth0 "$(pod_ns p1)" "$T/c1.json"
 cp "$T/out.json" "$T/r1.json"
 check "ADD succeeds" test "$RC" = 0
+check "ADD: no libbpf noise on stderr (one clsact create)" bash -c "! grep -q libbpf $T/stderr.log"
 IP=$(jget "$T/r1.json" ips.0.address | cut -d/ -f1)
 HOST=$(jget "$T/r1.json" interfaces.0.name)
 HOSTMAC=$(jget "$T/r1.json" interfaces.0.mac)
