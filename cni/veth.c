@@ -209,6 +209,21 @@ int sl_veth_check_free(struct nl_sock *host, struct nl_sock *pod, const char *ho
 	return 0;
 }
 
+/*
+ * In the pod's netns (sl_netns_run): no IPv6 on the pod's interface, which is not up yet. Pods
+ * get IPv4 only, and the datapath drops IPv6; with it on, the interface's own router and
+ * neighbour solicitations would be counted as drops nobody asked about. ENOENT: IPv6 is off.
+ */
+static int pod_no_ipv6(void *ifname)
+{
+	char path[96];
+	int err;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", (char *)ifname);
+	err = sl_sysctl_write(path, "1");
+	return err == -ENOENT ? 0 : err;
+}
+
 int sl_veth_create(struct nl_sock *host, struct nl_sock *pod, int nsfd, const char *ifname,
 		   const char *alias, int mtu, struct sl_veth *v, struct cni_error *e)
 {
@@ -258,6 +273,11 @@ int sl_veth_create(struct nl_sock *host, struct nl_sock *pod, int nsfd, const ch
 	if (err)
 		return cni_err(e, err, SL_ERR_INTERNAL, "host veth %s: set alias: %s", v->host_name,
 			       strerror(-err));
+	err = sl_netns_run(nsfd, pod_no_ipv6, (void *)ifname);
+	if (err)
+		return cni_err(e, err, SL_ERR_INTERNAL,
+			       "%s: write /proc/sys/net/ipv6/conf/%s/disable_ipv6 in the pod: %s",
+			       ifname, ifname, strerror(-err));
 	return 0;
 }
 

@@ -39,6 +39,8 @@ check "result: 1.0.0 ips carry no version" bash -c "! python3 $CNITEST get $T/r1
 check "host veth up" bash -c "nsenter --net=/run/netns/$NODE ip -o link show $HOST | grep -q 'state UP'"
 check "host veth mac matches result" bash -c "nsenter --net=/run/netns/$NODE ip -o link show $HOST | grep -q $HOSTMAC"
 check "host veth: disable_ipv6=1" test "$(in_node cat /proc/sys/net/ipv6/conf/"$HOST"/disable_ipv6)" = 1
+check "pod eth0: disable_ipv6=1 (no solicitations counted as drops)" test \
+	"$(ip netns exec "$P-p1" cat /proc/sys/net/ipv6/conf/eth0/disable_ipv6)" = 1
 check "host veth: accept_ra=0" test "$(in_node cat /proc/sys/net/ipv6/conf/"$HOST"/accept_ra)" = 0
 check "pod eth0 up with the result's mac" bash -c "ip -n $P-p1 -o link show eth0 | grep -q 'state UP.*$PODMAC'"
 check "pod eth0 has $IP/32" bash -c "ip -n $P-p1 -o -4 addr show dev eth0 | grep -q 'inet $IP/32'"
