@@ -5,12 +5,15 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "dp_maps.h"
 #include "log.h"
+#include "sl_abi.h"
 
 static const struct {
 	const char *name;
@@ -116,5 +119,44 @@ int sl_dp_maps_open_pinned(struct sl_dp_maps *m, const char *dir)
 	return 0;
 fail:
 	sl_dp_maps_close(m);
+	return err;
+}
+
+int sl_dp_rule_stats_reset(const struct sl_dp_maps *m)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct bpf_map_info info = {0};
+	__u32 len = sizeof(info), n, count;
+	int ncpu = libbpf_num_possible_cpus(), err = 0;
+	struct sl_counter *zero = NULL;
+	__u32 *keys = NULL;
+
+	if (ncpu < 0)
+		return ncpu;
+	if (bpf_obj_get_info_by_fd(m->rule_stats, &info, &len)) {
+		err = -errno;
+		goto out;
+	}
+	n = info.max_entries;
+	keys = malloc(n * sizeof(*keys));
+	zero = calloc((size_t)n * ncpu, sizeof(*zero));
+	if (!keys || !zero) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (__u32 i = 0; i < n; i++)
+		keys[i] = i;
+	count = n;
+	if (!bpf_map_update_batch(m->rule_stats, keys, zero, &count, &opts))
+		goto out;
+	/* no batch operations for this map here: one by one */
+	for (__u32 i = 0; i < n && !err; i++)
+		if (bpf_map_update_elem(m->rule_stats, &keys[i], zero, BPF_ANY))
+			err = -errno;
+out:
+	if (err)
+		pr_err("sl_rule_stats: reset: %s", strerror(-err));
+	free(keys);
+	free(zero);
 	return err;
 }

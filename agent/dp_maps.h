@@ -22,6 +22,11 @@ int sl_dp_maps_from_obj(struct sl_dp_maps *m, struct bpf_object *obj);
 int sl_dp_maps_open_pinned(struct sl_dp_maps *m, const char *dir);
 void sl_dp_maps_close(struct sl_dp_maps *m);
 
+/* Zero every per-rule counter (sl_rule_stats): rule references are the compiler's, numbered
+ * afresh by each agent, so counters a previous agent left would be credited to other rules.
+ * 0 or -errno (logged). */
+int sl_dp_rule_stats_reset(const struct sl_dp_maps *m);
+
 /* The one table of map names: i = 0 .. sl_dp_maps_count()-1, its pin name and its fd slot in m
  * (for callers that open the pins themselves, e.g. sluicectl with its own error messages). */
 size_t sl_dp_maps_count(void);

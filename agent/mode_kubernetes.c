@@ -861,6 +861,10 @@ static int k8s_start(struct sl_agent *a)
 	err = sl_sync_floor(&g.maps, &f);
 	if (err)
 		return err;
+	/* Rule references are numbered afresh by this agent's compiler: counters a previous
+	 * agent left in the pinned sl_rule_stats would be credited to other rules. */
+	if (a->dp.maps_reused && !sl_dp_rule_stats_reset(&g.maps))
+		pr_info("kubernetes: per-rule counters reset (rule references are this agent's)");
 	pc.first_ident = f.ident;
 	pc.first_set = f.set;
 	pc.first_portset = f.portset;

@@ -4,6 +4,7 @@
  *   agent/reap.c            phase 3 behind the flip, on real BPF hash maps (root): queued keys
  *                           deleted after a grace period, a cancelled key kept, a re-queued
  *                           one deleted, missing entries ignored, stop drains;
+ *   agent/dp_maps.c         the reset of the per-rule counters (real percpu array);
  *   agent/k8s_mode_trim.c   what the informer caches keep of real-sized objects, and that the
  *                           policy decoder reads the same pod from the trimmed object.
  */
@@ -17,6 +18,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <cmocka.h>
 
 #include "k8s_mode.h"
@@ -171,6 +173,35 @@ static void reap_stop_drains(void **state)
 		assert_false(has(maps.peer, &k[i]));
 }
 
+/* ---------------------------------------------------------------- dp_maps.c */
+
+static void rule_stats_reset(void **state)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct sl_dp_maps m;
+	struct sl_counter *v = calloc(ncpu, sizeof(*v));
+	__u32 keys[] = {0, 1, 777, 4095};
+
+	(void)state;
+	assert_non_null(v);
+	sl_dp_maps_init(&m);
+	m.rule_stats = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "sl_test_rules", 4,
+				      sizeof(struct sl_counter), 4096, NULL);
+	assert_true(m.rule_stats >= 0);
+	for (int c = 0; c < ncpu; c++)
+		v[c] = (struct sl_counter){.packets = 5 + c, .bytes = 500};
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(bpf_map_update_elem(m.rule_stats, &keys[i], v, BPF_ANY), 0);
+	assert_int_equal(sl_dp_rule_stats_reset(&m), 0);
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(bpf_map_lookup_elem(m.rule_stats, &keys[i], v), 0);
+		for (int c = 0; c < ncpu; c++)
+			assert_true(v[c].packets == 0 && v[c].bytes == 0);
+	}
+	sl_dp_maps_close(&m);
+	free(v);
+}
+
 /* ---------------------------------------------------------------- k8s_mode_trim.c */
 
 /* A Pod as a real API server sends it (kubectl get -o json of a Deployment's pod), shortened. */
@@ -284,6 +315,7 @@ int main(void)
 	    cmocka_unit_test(reap_deletes_after_grace),
 	    cmocka_unit_test(reap_cancel_keeps_readded),
 	    cmocka_unit_test(reap_stop_drains),
+	    cmocka_unit_test(rule_stats_reset),
 	    cmocka_unit_test(trim_pod),
 	    cmocka_unit_test(trim_others),
 	};
