@@ -3,6 +3,7 @@
 #ifndef SL_AGENT_K8S_MODE_H
 #define SL_AGENT_K8S_MODE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
 
@@ -11,6 +12,13 @@
 /* Add the addresses of the agent's network-namespace interfaces (IPv4, and IPv6 that is not
  * link-local) to n->addrs, without duplicates. 0 or -errno. */
 int sl_k8s_mode_node_addrs(struct sl_node *n);
+
+struct nl_sock;
+/* A nonblocking netlink socket subscribed to address changes (IPv4 and IPv6), or NULL
+ * (logged: the addresses read at start stay). */
+struct nl_sock *sl_k8s_mode_addr_watch(void);
+/* Drain it: true when an address was added or removed since the last call. */
+bool sl_k8s_mode_addr_changed(struct nl_sock *s);
 
 /* FNV-1a-64 of "<kind>/<namespace>/<name>/<resourceVersion>" of obj (namespace "" when it has
  * none): the status op's digest is the sum of these over the caches. */

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* k8s_mode_addrs.c - the node's own addresses as the policy model wants them: the Node object
  * (if any) plus the addresses of the agent's network-namespace interfaces, so that traffic
- * from the node (kubelet probes) is SL_IDENTITY_HOST. */
+ * from the node (kubelet probes) is SL_IDENTITY_HOST; and the netlink subscription that says
+ * when those addresses change. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+#include <linux/rtnetlink.h>
 
 #include "k8s_mode.h"
 #include "log.h"
@@ -65,4 +69,41 @@ int sl_k8s_mode_node_addrs(struct sl_node *n)
 	}
 	freeifaddrs(ifa);
 	return err;
+}
+
+struct nl_sock *sl_k8s_mode_addr_watch(void)
+{
+	struct nl_sock *s = nl_socket_alloc();
+	int err;
+
+	if (!s) {
+		pr_warn("node addresses: watch: %s", strerror(ENOMEM));
+		return NULL;
+	}
+	nl_socket_disable_seq_check(s);
+	nl_socket_disable_auto_ack(s);
+	err = nl_connect(s, NETLINK_ROUTE);
+	err = err ?: nl_socket_add_memberships(s, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, 0);
+	err = err ?: nl_socket_set_nonblocking(s);
+	if (err) {
+		pr_warn("node addresses: watch: %s (the addresses of the start are kept)",
+			nl_geterror(err));
+		nl_socket_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+bool sl_k8s_mode_addr_changed(struct nl_sock *s)
+{
+	unsigned char buf[8192];
+	bool changed = false;
+	ssize_t n;
+
+	/* Any message of the groups is a change; what changed is read again whole. An
+	 * overflow (ENOBUFS) lost some: a change too. */
+	while ((n = recv(nl_socket_get_fd(s), buf, sizeof(buf), 0)) > 0 ||
+	       (n < 0 && errno == ENOBUFS))
+		changed = true;
+	return changed;
 }

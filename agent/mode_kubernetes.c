@@ -24,6 +24,7 @@
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
+#include <netlink/socket.h>
 
 #include "agent.h"
 #include "dp_maps.h"
@@ -85,7 +86,8 @@ static struct km {
 	struct sl_policy *pol;
 	struct sl_sync *sync;
 	struct sl_dp_maps maps;
-	struct sl_node *local; /* our own addresses, merged into our Node */
+	struct sl_node *local;	    /* our own addresses, merged into our Node */
+	struct nl_sock *addr_watch; /* says when they change */
 	int wake, ep;
 	pthread_t thread;
 	bool started, thread_running;
@@ -334,6 +336,21 @@ static void node_upsert(const cJSON *obj)
 	}
 	note_oom(sl_policy_upsert_node(g.pol, n));
 	model_changed();
+}
+
+/* An address of this netns came or went: our Node again, with the addresses of now. */
+static void local_addrs_changed(void)
+{
+	size_t before = g.local->n_addrs;
+
+	free(g.local->addrs);
+	g.local->addrs = NULL;
+	g.local->n_addrs = 0;
+	note_oom(sl_k8s_mode_node_addrs(g.local));
+	pr_info("node %s: interface addresses changed (%zu, were %zu): host identity updated",
+		g.a->cfg->node, g.local->n_addrs, before);
+	node_upsert(g.inf[K_NODES] ? sl_k8s_informer_get(g.inf[K_NODES], NULL, g.a->cfg->node)
+				   : NULL);
 }
 
 static enum kind inf_kind(const struct sl_k8s_informer *inf)
@@ -710,6 +727,8 @@ static void *loop(void *arg)
 		sl_k8s_client_dispatch(g.c);
 		watch_stats();
 		handle_msgs();
+		if (g.addr_watch && sl_k8s_mode_addr_changed(g.addr_watch))
+			local_addrs_changed();
 		/* Routes first: apply()'s publish (digest, readiness) then covers them too. */
 		routes_err = sl_routes_k8s_apply(g.inf[K_NODES], g.a->cfg->node);
 		if (all_synced())
@@ -873,6 +892,7 @@ static int k8s_start(struct sl_agent *a)
 	g.local = calloc(1, sizeof(*g.local));
 	if (!g.pol || !g.sync || !g.local || !(g.local->name = strdup(a->cfg->node)))
 		return -ENOMEM;
+	g.addr_watch = sl_k8s_mode_addr_watch(); /* first: no change between read and watch */
 	sl_k8s_mode_node_addrs(g.local);
 	pr_info("kubernetes: API server %s; ids above the pinned maps' (identity %u, set %u, "
 		"portset %u); %zu node addresses",
@@ -908,6 +928,11 @@ static int k8s_start(struct sl_agent *a)
 	ev.data.fd = sl_k8s_client_fd(g.c);
 	if (epoll_ctl(g.ep, EPOLL_CTL_ADD, ev.data.fd, &ev))
 		return -errno;
+	if (g.addr_watch) {
+		ev.data.fd = nl_socket_get_fd(g.addr_watch);
+		if (epoll_ctl(g.ep, EPOLL_CTL_ADD, ev.data.fd, &ev))
+			return -errno;
+	}
 	g.started = true;
 	err = -pthread_create(&g.thread, NULL, loop, NULL);
 	if (err) {
@@ -941,6 +966,8 @@ static void k8s_stop(struct sl_agent *a)
 			sl_k8s_informer_free(g.inf[k]);
 	memset(g.inf, 0, sizeof(g.inf));
 	pthread_mutex_unlock(&g.get_mu);
+	nl_socket_free(g.addr_watch);
+	g.addr_watch = NULL;
 }
 
 /* sluicectl's questions (agent.h with_model, agent/ctl_ops.c): fn runs on the loop thread

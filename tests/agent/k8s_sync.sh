@@ -18,6 +18,13 @@ expect_eq "status: digest = the API's (wait-synced contract)" \
 check "conflist written" test -s "$CNI/10-sluice.conflist"
 expect_eq "node InternalIP is HOST in sl_ident" "$(ident_of 10.99.0.1)" 1
 expect_eq "netns loopback address is HOST in sl_ident" "$(ident_of 127.0.0.1)" 1
+# An address the node gains later (DHCP, a secondary IP) is HOST too, and leaves with it.
+is_host() { [ "$(ident_of "$1")" = 1 ]; }
+not_host() { [ "$(ident_of "$1")" != 1 ]; }
+ip -n "$NS" addr add 10.98.7.7/32 dev lo
+check "address added to the node later: HOST in sl_ident" wait_until 5 is_host 10.98.7.7
+ip -n "$NS" addr del 10.98.7.7/32 dev lo
+check "address removed from the node: no longer HOST" wait_until 5 not_host 10.98.7.7
 
 check "namespace x" ns_create x '"ns":"x"'
 check "pods x/a, x/b (no status.podIP yet)" pod_create x a '"pod":"a"'
