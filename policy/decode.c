@@ -83,53 +83,40 @@ static void *xcalloc(struct dctx *c, size_t n, size_t size)
 	return p;
 }
 
-/* Object member that must be an object (or absent/null: NULL). */
-static const cJSON *get_obj(struct dctx *c, const cJSON *j, const char *name)
+/* Object member name that must pass is (what it must be, for the error), or be absent or null
+ * (NULL, no error). */
+static const cJSON *get_typed(struct dctx *c, const cJSON *j, const char *name,
+			      cJSON_bool (*is)(const cJSON *), const char *what)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, name);
 	size_t o;
 
 	if (!v || cJSON_IsNull(v))
 		return NULL;
-	if (!cJSON_IsObject(v)) {
+	if (!is(v)) {
 		o = push(c, name, 0);
-		fail(c, "Invalid value: must be an object");
+		fail(c, "Invalid value: must be %s", what);
 		pop(c, o);
 		return NULL;
 	}
 	return v;
+}
+
+static const cJSON *get_obj(struct dctx *c, const cJSON *j, const char *name)
+{
+	return get_typed(c, j, name, cJSON_IsObject, "an object");
 }
 
 static const cJSON *get_arr(struct dctx *c, const cJSON *j, const char *name)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, name);
-	size_t o;
-
-	if (!v || cJSON_IsNull(v))
-		return NULL;
-	if (!cJSON_IsArray(v)) {
-		o = push(c, name, 0);
-		fail(c, "Invalid value: must be a list");
-		pop(c, o);
-		return NULL;
-	}
-	return v;
+	return get_typed(c, j, name, cJSON_IsArray, "a list");
 }
 
 static const char *get_str(struct dctx *c, const cJSON *j, const char *name)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, name);
-	size_t o;
+	const cJSON *v = get_typed(c, j, name, cJSON_IsString, "a string");
 
-	if (!v || cJSON_IsNull(v))
-		return NULL;
-	if (!cJSON_IsString(v)) {
-		o = push(c, name, 0);
-		fail(c, "Invalid value: must be a string");
-		pop(c, o);
-		return NULL;
-	}
-	return v->valuestring;
+	return v ? v->valuestring : NULL;
 }
 
 /* A whole number small enough to convert (cJSON keeps numbers as doubles). */
