@@ -61,22 +61,7 @@ wire() {
 	local p=$NS-p$1 h=sla${SID}k$1 hmac pmac idx r
 	if ! ip netns list | grep -qw "$p"; then
 		PODS+=("$p")
-		ip netns add "$p" || return 1
-		ip -n "$NS" link add "$h" type veth peer name eth0 netns "$p" || return 1
-		ip -n "$NS" link set "$h" up
-		ip -n "$p" link set lo up
-		ip -n "$p" link set eth0 up
-		ip -n "$p" addr add "$4/32" dev eth0
-		hmac=$(ip -n "$NS" -j link show "$h" | jget 0.address)
-		ip -n "$p" route add 169.254.1.1 dev eth0 scope link
-		ip -n "$p" route add default via 169.254.1.1 dev eth0
-		ip -n "$p" neigh add 169.254.1.1 lladdr "$hmac" dev eth0 nud permanent
-		ip -n "$NS" route add "$4/32" dev "$h"
-		in_ns tc qdisc add dev "$h" clsact
-		in_ns tc filter add dev "$h" ingress prio 1 handle 0x5c1 bpf da \
-			object-pinned "$BPFFS/v1/sl_from_pod" || return 1
-		in_ns tc filter add dev "$h" egress prio 1 handle 0x5c1 bpf da \
-			object-pinned "$BPFFS/v1/sl_to_pod" || return 1
+		wire_veth "$p" "$h" "$4" "$BPFFS/v1" || return 1
 		ip netns exec "$p" $KH serve 80 >/dev/null 2>&1 </dev/null &
 		BGPIDS+=($!)
 	fi

@@ -74,6 +74,29 @@ api() { python3 "$HERE/helper.py" call "$SOCK" "$1"; }
 # jget PATH < JSON
 jget() { python3 "$HERE/helper.py" get "$1"; }
 
+# wire_veth PODNS HOSTIF IP PINDIR: as the CNI wires a pod: netns PODNS with eth0 (IP/32,
+# default route through the link-local gateway, answered by a permanent neighbour entry), the
+# host end HOSTIF in $NS (up, a /32 route to IP) with PINDIR's sl_from_pod and sl_to_pod attached.
+wire_veth() {
+	local p=$1 h=$2 hmac
+	ip netns add "$p" || return 1
+	ip -n "$NS" link add "$h" type veth peer name eth0 netns "$p" || return 1
+	ip -n "$NS" link set "$h" up
+	ip -n "$p" link set lo up
+	ip -n "$p" link set eth0 up
+	ip -n "$p" addr add "$3/32" dev eth0
+	hmac=$(ip -n "$NS" -j link show "$h" | jget 0.address)
+	ip -n "$p" route add 169.254.1.1 dev eth0 scope link
+	ip -n "$p" route add default via 169.254.1.1 dev eth0
+	ip -n "$p" neigh add 169.254.1.1 lladdr "$hmac" dev eth0 nud permanent
+	ip -n "$NS" route add "$3/32" dev "$h"
+	in_ns tc qdisc add dev "$h" clsact
+	in_ns tc filter add dev "$h" ingress prio 1 handle 0x5c1 bpf da \
+		object-pinned "$4/sl_from_pod" || return 1
+	in_ns tc filter add dev "$h" egress prio 1 handle 0x5c1 bpf da \
+		object-pinned "$4/sl_to_pod" || return 1
+}
+
 # wait_until TIMEOUT_S CMD...: polls CMD (an event we cannot subscribe to) until it succeeds.
 wait_until() {
 	local deadline=$((SECONDS + $1))

@@ -23,23 +23,9 @@ pod() {
 	local p=$NS-p$1 h=sla${SID}k$1 v=${3:-1} hmac pmac idx r
 	LC_PODS+=("$p")
 	HIF=$h
-	ip netns add "$p" || return 1
-	ip -n "$NS" link add "$h" type veth peer name eth0 netns "$p" || return 1
-	ip -n "$NS" link set "$h" up
-	ip -n "$p" link set lo up
-	ip -n "$p" link set eth0 up
-	ip -n "$p" addr add "$2/32" dev eth0
+	wire_veth "$p" "$h" "$2" "$BPFFS/v$v" || return 1
 	hmac=$(ip -n "$NS" -j link show "$h" | jget 0.address)
 	pmac=$(ip -n "$p" -j link show eth0 | jget 0.address)
-	ip -n "$p" route add 169.254.1.1 dev eth0 scope link
-	ip -n "$p" route add default via 169.254.1.1 dev eth0
-	ip -n "$p" neigh add 169.254.1.1 lladdr "$hmac" dev eth0 nud permanent
-	ip -n "$NS" route add "$2/32" dev "$h"
-	in_ns tc qdisc add dev "$h" clsact
-	in_ns tc filter add dev "$h" ingress prio 1 handle 0x5c1 bpf da \
-		object-pinned "$BPFFS/v$v/sl_from_pod" || return 1
-	in_ns tc filter add dev "$h" egress prio 1 handle 0x5c1 bpf da \
-		object-pinned "$BPFFS/v$v/sl_to_pod" || return 1
 	idx=$(ip -n "$NS" -j link show "$h" | jget 0.ifindex)
 	r=$(api "{\"op\":\"endpoint_add\",\"containerID\":\"lc$1\",\"ifname\":\"eth0\",$(
 	)\"netns\":\"/run/netns/$p\",\"namespace\":\"${POD_NS:-default}\",$(
