@@ -75,6 +75,8 @@ static __always_inline int from_pod_ipv4(struct __sk_buff *skb)
 	err = sl_redirect_local(skb, dst);
 	if (err < 0)
 		return sl_drop(skb, &p, -err, SL_DIR_EGRESS);
+	if (err == TC_ACT_OK) /* TTL expired: the stack answers */
+		return sl_pass(skb, SL_FWD_STACK, SL_DIR_EGRESS, TC_ACT_OK);
 	return sl_pass(skb, SL_FWD_REDIRECT, SL_DIR_EGRESS, err);
 }
 

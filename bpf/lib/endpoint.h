@@ -15,6 +15,7 @@
 #include "sl_abi.h"
 #include "lib/maps.h"
 #include "lib/parse.h"
+#include "lib/ttl.h"
 
 static __always_inline struct sl_endpoint *sl_ep_lookup(const struct sl_addr *a)
 {
@@ -61,15 +62,21 @@ static __always_inline int sl_arp_sender_ok(struct __sk_buff *skb, const struct 
 }
 
 /*
- * Deliver into a local pod, bypassing the host stack: Ethernet as the pod would see it from
- * its host veth (dst = pod MAC, src = host veth MAC), then bpf_redirect_peer() to the peer of
- * the destination's host veth. Returns TC_ACT_REDIRECT, or a negative SL_DROP_* reason.
+ * Deliver an IPv4 packet into a local pod, bypassing the host stack: TTL decremented (ttl.h),
+ * Ethernet as the pod would see it from its host veth (dst = pod MAC, src = host veth MAC),
+ * then bpf_redirect_peer() to the peer of the destination's host veth. Returns
+ * TC_ACT_REDIRECT; TC_ACT_OK when the TTL expires here (the host stack sends the ICMP time
+ * exceeded); or a negative SL_DROP_* reason.
  */
 static __always_inline int sl_redirect_local(struct __sk_buff *skb, const struct sl_endpoint *dst)
 {
-	struct ethhdr *eth = sl_hdr(skb, 0, sizeof(*eth));
+	struct ethhdr *eth;
 	int ret;
 
+	ret = sl_ipv4_dec_ttl(skb);
+	if (ret)
+		return ret > 0 ? TC_ACT_OK : -SL_DROP_MALFORMED;
+	eth = sl_hdr(skb, 0, sizeof(*eth));
 	if (!eth)
 		return -SL_DROP_TRUNCATED;
 	__builtin_memcpy(eth->h_dest, dst->pod_mac, ETH_ALEN);

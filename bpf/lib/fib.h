@@ -23,28 +23,11 @@
 #include "sl_abi.h"
 #include "lib/maps.h"
 #include "lib/parse.h"
+#include "lib/ttl.h"
 
 #ifndef AF_INET
 #define AF_INET 2
 #endif
-
-/*
- * Decrement the TTL as the stack's ip_forward() would, fixing the header checksum
- * incrementally (RFC 1624): TTL and protocol share one 16-bit word of the checksum.
- * (Helpers rather than direct packet access here: a third inlined sl_hdr() user makes clang
- * keep &skb->data_end in a register, which the verifier rejects as a modified ctx pointer.)
- */
-static __always_inline int sl_fib_dec_ttl(struct __sk_buff *skb, const struct iphdr *ip)
-{
-	__u8 ttl_proto[2] = {ip->ttl - 1, ip->protocol};
-	__be16 old = *(const __be16 *)&ip->ttl, new = *(__be16 *)ttl_proto;
-
-	if (bpf_skb_store_bytes(skb, ETH_HLEN + __builtin_offsetof(struct iphdr, ttl), ttl_proto,
-				sizeof(ttl_proto), 0))
-		return -1;
-	return bpf_l3_csum_replace(skb, ETH_HLEN + __builtin_offsetof(struct iphdr, check), old,
-				   new, sizeof(new));
-}
 
 /* Is addr a pod's (of any node)? Only pod-to-pod traffic takes the FIB path. */
 static __always_inline int sl_fib_is_pod(const struct sl_addr *addr)
@@ -83,7 +66,7 @@ static __always_inline int sl_fib_forward(struct __sk_buff *skb, const struct sl
 	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
 		return TC_ACT_OK;
-	if (sl_fib_dec_ttl(skb, &ip))
+	if (sl_ipv4_dec_ttl(skb))
 		return -SL_DROP_MALFORMED;
 	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
 		/* The kernel resolves the neighbour and queues the packet meanwhile. NULL params:

@@ -67,6 +67,20 @@ static void arp_bad_hw(struct pkt *p)
 	p->data[ETH_HLEN + 1] = 6; /* IEEE 802 */
 }
 
+static void ttl_1(struct pkt *p)
+{
+	pkt_iph(p)->ttl = 1;
+	pkt_fix_ipsum(p);
+}
+
+/* The IPv4 header checksum of out verifies (sums to 0 with itself included). */
+static int ipsum_ok(const struct pkt *out)
+{
+	struct iphdr *ip = pkt_iph((struct pkt *)out);
+
+	return pkt_csum(ip, ip->ihl * 4, 0) == 0;
+}
+
 static void check_rewrite_b(const struct tcase *c, const struct pkt *out)
 {
 	const struct ethhdr *eth = (const void *)out->data;
@@ -75,11 +89,24 @@ static void check_rewrite_b(const struct tcase *c, const struct pkt *out)
 	EXPECT_EQ(memcmp(eth->h_source, host_b, 6), 0, c->name);
 	EXPECT_EQ(out->len, 60, c->name);
 	EXPECT_EQ(pkt_iph((struct pkt *)out)->daddr, pkt_ip(POD_B), c->name);
+	/* a hop through the node's gateway, as the stack would route it */
+	EXPECT_EQ(pkt_iph((struct pkt *)out)->ttl, 63, c->name);
+	EXPECT_EQ(ipsum_ok(out), 1, c->name);
+}
+
+static void check_ttl_untouched(const struct tcase *c, const struct pkt *out)
+{
+	EXPECT_EQ(pkt_iph((struct pkt *)out)->ttl, 1, c->name);
+	EXPECT_EQ(ipsum_ok(out), 1, c->name);
 }
 
 static const struct tcase cases[] = {
     C("same-node pod: MACs rewritten, redirect_peer", FROM, IF_A, TCP(POD_A, POD_B, 80),
       TC_ACT_REDIRECT, SL_FWD_REDIRECT, SL_DIR_EGRESS, .check = check_rewrite_b),
+    C("TTL 1 to a local pod: left to the host stack (ICMP time exceeded)", FROM, IF_A,
+      PKT(.smac = mac_a, .src = POD_A, .dst = POD_B, .proto = IPPROTO_TCP, .dport = 80,
+	  .mutate = ttl_1),
+      TC_ACT_OK, SL_FWD_STACK, SL_DIR_EGRESS, .check = check_ttl_untouched),
     C("IP options: still parsed and redirected", FROM, IF_A,
       PKT(.smac = mac_a, .src = POD_A, .dst = POD_B, .proto = IPPROTO_UDP, .sport = 1, .dport = 53,
 	  .mutate = ip_options),
