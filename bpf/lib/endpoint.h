@@ -70,15 +70,16 @@ static __always_inline int sl_arp_sender_ok(struct __sk_buff *skb, const struct 
  */
 static __always_inline int sl_redirect_local(struct __sk_buff *skb, const struct sl_endpoint *dst)
 {
-	struct ethhdr *eth;
+	struct ethhdr *eth = sl_hdr(skb, 0, ETH_HLEN + sizeof(struct iphdr));
+	struct iphdr *ip;
 	int ret;
 
-	ret = sl_ipv4_dec_ttl(skb);
-	if (ret)
-		return ret > 0 ? TC_ACT_OK : -SL_DROP_MALFORMED;
-	eth = sl_hdr(skb, 0, sizeof(*eth));
 	if (!eth)
 		return -SL_DROP_TRUNCATED;
+	ip = (struct iphdr *)(eth + 1);
+	if (ip->ttl <= 1)
+		return TC_ACT_OK;
+	sl_ipv4_dec_ttl_direct(ip);
 	__builtin_memcpy(eth->h_dest, dst->pod_mac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, dst->host_mac, ETH_ALEN);
 	ret = bpf_redirect_peer(dst->ifindex, 0);

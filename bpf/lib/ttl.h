@@ -12,6 +12,7 @@
 #include <linux/if_ether.h>
 #include <linux/ip.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
 
 /*
  * Returns 0 when the TTL was decremented, 1 when it would expire (TTL <= 1: the packet is left
@@ -38,6 +39,21 @@ static __always_inline int sl_ipv4_dec_ttl(struct __sk_buff *skb)
 				*(__be16 *)old, *(__be16 *)new, sizeof(__be16)))
 		return -1;
 	return 0;
+}
+
+/*
+ * The same on a header the program may write directly (the same-node path, whose Ethernet
+ * rewrite already made the head writable): no helper calls, as the kernel's
+ * ip_decrease_ttl(). The caller has checked TTL > 1. TTL - 1 takes 0x0100 off the header's
+ * 16-bit word, so the one's complement checksum gains 0x0100, with the end-around carry.
+ */
+static __always_inline void sl_ipv4_dec_ttl_direct(struct iphdr *ip)
+{
+	__u32 check = ip->check;
+
+	check += bpf_htons(0x0100);
+	ip->check = (__sum16)(check + (check >= 0xffff));
+	ip->ttl--;
 }
 
 #endif /* SL_TTL_H */
