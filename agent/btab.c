@@ -39,13 +39,18 @@ int bt_init(struct btab *t, size_t klen, size_t vlen)
 
 int bt_clear(struct btab *t)
 {
-	if (t->cap == BT_MIN_CAP && t->v) {
+	unsigned char *v = t->cap == BT_MIN_CAP ? NULL : calloc(BT_MIN_CAP, t->esz);
+
+	/* the small size again when there is memory for it; else the same, emptied */
+	if (v) {
+		free(t->v);
+		t->v = v;
+		t->cap = BT_MIN_CAP;
+	} else {
 		memset(t->v, 0, t->cap * t->esz);
-		t->n = 0;
-		return 0;
 	}
-	bt_free(t);
-	return bt_init(t, t->klen, t->vlen);
+	t->n = 0;
+	return 0;
 }
 
 static unsigned char *bt_slot(const struct btab *t, const void *k)

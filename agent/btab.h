@@ -22,7 +22,7 @@ uint64_t bt_fnv(const void *p, size_t n, uint64_t h);
 /* 0 or -ENOMEM. vlen may be 0 (a set). */
 int bt_init(struct btab *t, size_t klen, size_t vlen);
 void bt_free(struct btab *t);
-/* Empty t, keeping its sizes (and memory up to a small size). 0 or -ENOMEM. */
+/* Empty t, keeping its sizes; back to the initial capacity when memory allows. Returns 0. */
 int bt_clear(struct btab *t);
 /* The value of k (its address in the table, writable), or NULL. */
 void *bt_get(const struct btab *t, const void *k);

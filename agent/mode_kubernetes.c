@@ -338,15 +338,25 @@ static void node_upsert(const cJSON *obj)
 	model_changed();
 }
 
-/* An address of this netns came or went: our Node again, with the addresses of now. */
+/* An address of this netns came or went: our Node again, with the addresses of now (read
+ * whole first: on a failure the ones we had stay). */
 static void local_addrs_changed(void)
 {
+	struct sl_node now = {.name = g.local->name};
 	size_t before = g.local->n_addrs;
 
+	if (sl_k8s_mode_node_addrs(&now)) {
+		free(now.addrs);
+		return;
+	}
+	if (now.n_addrs == before &&
+	    !memcmp(now.addrs, g.local->addrs, before * sizeof(*now.addrs))) {
+		free(now.addrs); /* a flag changed (e.g. no longer tentative), not the set */
+		return;
+	}
 	free(g.local->addrs);
-	g.local->addrs = NULL;
-	g.local->n_addrs = 0;
-	note_oom(sl_k8s_mode_node_addrs(g.local));
+	g.local->addrs = now.addrs;
+	g.local->n_addrs = now.n_addrs;
 	pr_info("node %s: interface addresses changed (%zu, were %zu): host identity updated",
 		g.a->cfg->node, g.local->n_addrs, before);
 	node_upsert(g.inf[K_NODES] ? sl_k8s_informer_get(g.inf[K_NODES], NULL, g.a->cfg->node)
@@ -676,6 +686,12 @@ static int apply(void)
 	publish();
 	if (!g.initial_done) {
 		g.initial_done = true;
+		/* Rule references are numbered afresh by this agent's compiler: counters a
+		 * previous agent left in the pinned sl_rule_stats would be credited to other
+		 * rules. Reset once the maps hold this agent's numbering. */
+		if (g.a->dp.maps_reused && !sl_dp_rule_stats_reset(&g.maps))
+			pr_info("kubernetes: per-rule counters reset (rule references are this "
+				"agent's)");
 		pr_info(
 		    "policy sync: initial state applied in %.1f ms (%zu added, %zu flipped, %zu "
 		    "deleted, %zu bridged)",
@@ -880,10 +896,6 @@ static int k8s_start(struct sl_agent *a)
 	err = sl_sync_floor(&g.maps, &f);
 	if (err)
 		return err;
-	/* Rule references are numbered afresh by this agent's compiler: counters a previous
-	 * agent left in the pinned sl_rule_stats would be credited to other rules. */
-	if (a->dp.maps_reused && !sl_dp_rule_stats_reset(&g.maps))
-		pr_info("kubernetes: per-rule counters reset (rule references are this agent's)");
 	pc.first_ident = f.ident;
 	pc.first_set = f.set;
 	pc.first_portset = f.portset;
@@ -958,6 +970,8 @@ static void k8s_stop(struct sl_agent *a)
 		pthread_join(g.thread, NULL);
 		g.thread_running = false;
 	}
+	if (g.sync && sl_sync_drain(g.sync, 2000)) /* the stale entries still queued */
+		pr_warn("kubernetes: stale policy entries left for the next start to delete");
 	/* The compiler, the sync table and the maps stay: API workers may still read them
 	 * until the process exits. The client and its informers go (their sockets). */
 	pthread_mutex_lock(&g.get_mu);

@@ -159,7 +159,7 @@ static void timed_wait(struct sl_reap *r, int ms)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* r->cv's clock: a wall clock step does not count */
 	ts.tv_sec += ms / 1000;
 	ts.tv_nsec += (ms % 1000) * 1000000L;
 	if (ts.tv_nsec >= 1000000000L) {
@@ -208,13 +208,17 @@ static void *run(void *arg)
 struct sl_reap *sl_reap_new(const struct sl_dp_maps *m)
 {
 	struct sl_reap *r = calloc(1, sizeof(*r));
+	pthread_condattr_t ca;
 	int err = -ENOMEM;
 
 	if (!r)
 		goto fail;
 	r->m = m;
 	pthread_mutex_init(&r->mu, NULL);
-	pthread_cond_init(&r->cv, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	if (batch_init(&r->next) || batch_init(&r->wait))
 		goto fail_free;
 	err = -pthread_create(&r->thread, NULL, run, r);

@@ -31,8 +31,8 @@ struct sl_reap *sl_reap_new(const struct sl_dp_maps *m);
 void sl_reap_free(struct sl_reap *r);
 /* u's phase-1 spans (ports_add, cidr_add, peer_add): those keys are no longer to be deleted. */
 void sl_reap_cancel(struct sl_reap *r, const struct sl_dp_policy_update *u);
-/* u's phase-3 spans (peer_del, cidr_del, ports_del). 0 or -ENOMEM (logged; nothing queued:
- * the caller may delete them itself after sl_dp_sync()). */
+/* u's phase-3 spans (peer_del, cidr_del, ports_del). 0 or -ENOMEM (logged; some may be queued
+ * already: the caller deletes them all itself after sl_dp_sync(), which makes those no-ops). */
 int sl_reap_queue(struct sl_reap *r, const struct sl_dp_policy_update *u);
 /* Wait until nothing is queued or timeout_ms passed: 0 or -ETIMEDOUT. */
 int sl_reap_drain(struct sl_reap *r, int timeout_ms);

@@ -131,7 +131,8 @@ static int collect(struct sl_ipam_job *j, char **out, int *status)
 		struct pollfd p = {.fd = j->fd, .events = POLLIN};
 		long long left = j->deadline - sl_now_ms();
 
-		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
+		/* past the deadline, what it has written already is still read */
+		if (poll(&p, 1, left > 0 ? (int)left : 0) == 0) {
 			kill(j->pid, SIGKILL); /* a hung IPAM plugin must not hang the runtime */
 			err = -ETIMEDOUT;
 			break;
