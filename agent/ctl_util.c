@@ -16,15 +16,21 @@
 
 enum { OPT_BPFFS = 1000, OPT_STATE_DIR, OPT_ALL };
 
+/* "sluicectl WHAT: message" on stderr. */
+static void say(const char *what, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "sluicectl%s%s: ", what[0] ? " " : "", what);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 int ctl_usage(const char *what, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "sluicectl%s%s: ", what[0] ? " " : "", what);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say(what, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return CTL_USAGE;
 }
 
@@ -32,11 +38,9 @@ int ctl_fail(const char *what, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "sluicectl%s%s: ", what[0] ? " " : "", what);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say(what, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return CTL_FAIL;
 }
 

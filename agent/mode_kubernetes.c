@@ -27,6 +27,7 @@
 #include <netlink/socket.h>
 
 #include "agent.h"
+#include "agent_proto.h" /* sl_now_ms */
 #include "dp_maps.h"
 #include "k8s.h"
 #include "k8s_mode.h"
@@ -119,14 +120,6 @@ static struct km {
        .get_mu = PTHREAD_MUTEX_INITIALIZER,
        .wake = -1,
        .ep = -1};
-
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 static const char *jstr(const cJSON *o, const char *path1, const char *path2)
 {
@@ -566,7 +559,7 @@ static int wait_msg(struct msg *m, long long deadline)
 
 	pthread_mutex_lock(&g.mu);
 	while (!g.stop && !(m->done && (m->result != R_FOUND || g.applied_seq >= m->seq))) {
-		long long left = deadline - mono_ms();
+		long long left = deadline - sl_now_ms();
 
 		if (left <= 0) {
 			err = -ETIMEDOUT;
@@ -767,7 +760,7 @@ static void deny_all(struct sl_endpoint *val)
 
 static int k8s_endpoint_policy(struct sl_agent *a, const struct sl_ep *ep, struct sl_endpoint *val)
 {
-	long long deadline = mono_ms() + EP_WAIT_MS;
+	long long deadline = sl_now_ms() + EP_WAIT_MS;
 	struct msg m = {.type = M_REG};
 	char path[600];
 	cJSON *obj = NULL;
@@ -996,7 +989,7 @@ static int k8s_with_model(struct sl_agent *a, int (*fn)(const struct sl_policy *
 	if (!g.started)
 		return -EAGAIN;
 	submit(&m);
-	err = wait_msg(&m, mono_ms() + EP_WAIT_MS);
+	err = wait_msg(&m, sl_now_ms() + EP_WAIT_MS);
 	return err ? err : m.ret;
 }
 

@@ -11,8 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "agent_proto.h" /* sl_now_ms */
 #include "flags.h"
 #include "k8s.h"
 #include "log.h"
@@ -23,14 +23,6 @@
 
 static bool dirty = true;		  /* a sync is due (the first one: reconcile at start) */
 static long long next_try_ms, backoff_ms; /* after a failure: not before next_try_ms */
-
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 static const cJSON *item(const cJSON *o, const char *a, const char *b)
 {
@@ -169,7 +161,7 @@ int sl_routes_k8s_apply(const struct sl_k8s_informer *nodes, const char *self)
 
 	if (!dirty || !nodes || !sl_k8s_informer_synced(nodes))
 		return 0;
-	if (backoff_ms && mono_ms() < next_try_ms)
+	if (backoff_ms && sl_now_ms() < next_try_ms)
 		return -EAGAIN; /* a failure is being retried with backoff */
 	dirty = false;
 	sl_k8s_informer_foreach(nodes, collect_one, &c);
@@ -182,7 +174,7 @@ int sl_routes_k8s_apply(const struct sl_k8s_informer *nodes, const char *self)
 		backoff_ms = backoff_ms ? backoff_ms * 2 : RETRY_MIN_MS;
 		if (backoff_ms > RETRY_MAX_MS)
 			backoff_ms = RETRY_MAX_MS;
-		next_try_ms = mono_ms() + backoff_ms;
+		next_try_ms = sl_now_ms() + backoff_ms;
 	} else {
 		backoff_ms = 0;
 	}

@@ -117,6 +117,35 @@ int sl_sync_ep_value(struct sl_sync *s, const char *ns, const char *name, struct
 	return err;
 }
 
+/* ---------------------------------------------------------------- the pinned maps */
+
+struct maps_now {
+	struct btab ports, cidr, peer, ident;
+};
+
+static void maps_now_free(struct maps_now *c)
+{
+	bt_free(&c->ports);
+	bt_free(&c->cidr);
+	bt_free(&c->peer);
+	bt_free(&c->ident);
+}
+
+static int maps_now_read(const struct sl_dp_maps *m, struct maps_now *c)
+{
+	int err;
+
+	err = bt_init(&c->ports, sizeof(struct sl_ports_key), sizeof(struct sl_ports_val));
+	err = err ?: bt_init(&c->cidr, sizeof(struct sl_cidr_key), sizeof(struct sl_portset_ref));
+	err = err ?: bt_init(&c->peer, sizeof(struct sl_peer_key), sizeof(struct sl_portset_ref));
+	err = err ?: bt_init(&c->ident, sizeof(struct sl_addr), sizeof(struct sl_ident_val));
+	err = err ?: bt_read_map(&c->ports, m->ports, "sl_ports");
+	err = err ?: bt_read_map(&c->cidr, m->cidr, "sl_cidr");
+	err = err ?: bt_read_map(&c->peer, m->peer, "sl_peer");
+	err = err ?: bt_read_map(&c->ident, m->ident, "sl_ident");
+	return err;
+}
+
 /* ---------------------------------------------------------------- floor */
 
 static void up(__u32 *f, __u32 id)
@@ -127,23 +156,17 @@ static void up(__u32 *f, __u32 id)
 
 int sl_sync_floor(const struct sl_dp_maps *m, struct sl_sync_floor *f)
 {
-	struct btab peer = {0}, cidr = {0}, ports = {0}, ident = {0}, eps = {0};
+	struct maps_now c = {0};
+	struct btab eps = {0};
 	int err;
 
 	*f = (struct sl_sync_floor){SL_IDENTITY_FIRST, 1, 1};
-	err = bt_init(&peer, sizeof(struct sl_peer_key), sizeof(struct sl_portset_ref));
-	err = err ?: bt_init(&cidr, sizeof(struct sl_cidr_key), sizeof(struct sl_portset_ref));
-	err = err ?: bt_init(&ports, sizeof(struct sl_ports_key), sizeof(struct sl_ports_val));
-	err = err ?: bt_init(&ident, sizeof(struct sl_addr), sizeof(struct sl_ident_val));
+	err = maps_now_read(m, &c);
 	err = err ?: bt_init(&eps, sizeof(struct sl_addr), sizeof(struct sl_endpoint));
-	err = err ?: bt_read_map(&peer, m->peer, "sl_peer");
-	err = err ?: bt_read_map(&cidr, m->cidr, "sl_cidr");
-	err = err ?: bt_read_map(&ports, m->ports, "sl_ports");
-	err = err ?: bt_read_map(&ident, m->ident, "sl_ident");
 	err = err ?: bt_read_map(&eps, m->endpoints, "sl_endpoints");
 	if (err)
 		goto out;
-	bt_for_each(&peer, e)
+	bt_for_each(&c.peer, e)
 	{
 		struct sl_peer_key k;
 		struct sl_portset_ref v;
@@ -154,7 +177,7 @@ int sl_sync_floor(const struct sl_dp_maps *m, struct sl_sync_floor *f)
 		up(&f->ident, k.identity);
 		up(&f->portset, v.portset);
 	}
-	bt_for_each(&cidr, e)
+	bt_for_each(&c.cidr, e)
 	{
 		struct sl_cidr_key k;
 		struct sl_portset_ref v;
@@ -164,14 +187,14 @@ int sl_sync_floor(const struct sl_dp_maps *m, struct sl_sync_floor *f)
 		up(&f->set, k.pol);
 		up(&f->portset, v.portset);
 	}
-	bt_for_each(&ports, e)
+	bt_for_each(&c.ports, e)
 	{
 		struct sl_ports_key k;
 
 		memcpy(&k, e + 1, sizeof(k));
 		up(&f->portset, ntohl(k.portset));
 	}
-	bt_for_each(&ident, e)
+	bt_for_each(&c.ident, e)
 	{
 		struct sl_ident_val v;
 
@@ -188,10 +211,7 @@ int sl_sync_floor(const struct sl_dp_maps *m, struct sl_sync_floor *f)
 		up(&f->ident, v.identity);
 	}
 out:
-	bt_free(&peer);
-	bt_free(&cidr);
-	bt_free(&ports);
-	bt_free(&ident);
+	maps_now_free(&c);
 	bt_free(&eps);
 	return err;
 }
@@ -381,33 +401,6 @@ static int idpair_cmp(const void *x, const void *y)
 	if (a->old != b->old)
 		return a->old < b->old ? -1 : 1;
 	return a->new < b->new ? -1 : a->new > b->new;
-}
-
-struct maps_now {
-	struct btab ports, cidr, peer, ident;
-};
-
-static void maps_now_free(struct maps_now *c)
-{
-	bt_free(&c->ports);
-	bt_free(&c->cidr);
-	bt_free(&c->peer);
-	bt_free(&c->ident);
-}
-
-static int maps_now_read(const struct sl_dp_maps *m, struct maps_now *c)
-{
-	int err;
-
-	err = bt_init(&c->ports, sizeof(struct sl_ports_key), sizeof(struct sl_ports_val));
-	err = err ?: bt_init(&c->cidr, sizeof(struct sl_cidr_key), sizeof(struct sl_portset_ref));
-	err = err ?: bt_init(&c->peer, sizeof(struct sl_peer_key), sizeof(struct sl_portset_ref));
-	err = err ?: bt_init(&c->ident, sizeof(struct sl_addr), sizeof(struct sl_ident_val));
-	err = err ?: bt_read_map(&c->ports, m->ports, "sl_ports");
-	err = err ?: bt_read_map(&c->cidr, m->cidr, "sl_cidr");
-	err = err ?: bt_read_map(&c->peer, m->peer, "sl_peer");
-	err = err ?: bt_read_map(&c->ident, m->ident, "sl_ident");
-	return err;
 }
 
 /* Entries of want (key, value pairs in an SL_VEC of {k; v}) that the map lacks or holds with

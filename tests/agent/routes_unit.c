@@ -18,34 +18,7 @@
 #include "log.h"
 #include "routes.h"
 #include "routes_k8s.h"
-
-static int passed, failed;
-
-#define EXPECT(cond, what)                                                            \
-	do {                                                                          \
-		if (cond) {                                                           \
-			passed++;                                                     \
-		} else {                                                              \
-			failed++;                                                     \
-			fprintf(stderr, "FAIL %s:%d %s\n", __FILE__, __LINE__, what); \
-		}                                                                     \
-	} while (0)
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	rc = system(cmd);
-	if (rc)
-		fprintf(stderr, "command failed (%d): %s\n", rc, cmd);
-	return rc;
-}
+#include "sl_check.h"
 
 /* The main table, one route per line, as `ip -4 route show` prints it. */
 static char table[8192];
@@ -261,6 +234,5 @@ int main(void)
 	       "ip link set v1 up && ip addr add 10.77.0.1/24 dev v0"))
 		return 1;
 	test_sync();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return report();
 }

@@ -17,29 +17,10 @@
 #include <bpf/libbpf.h>
 
 #include "sl_abi.h"
+#include "sl_check.h"
 #include "datapath.skel.h"
 
 #define SKIP 77 /* meson: skipped */
-
-static int passed, failed;
-
-#define EXPECT_EQ(got, want, what)                                                                 \
-	do {                                                                                       \
-		long long g_ = (got), w_ = (want);                                                 \
-		if (g_ == w_) {                                                                    \
-			passed++;                                                                  \
-		} else {                                                                           \
-			failed++;                                                                  \
-			fprintf(stderr, "FAIL %s:%d %s: got %lld want %lld\n", __FILE__, __LINE__, \
-				what, g_, w_);                                                     \
-		}                                                                                  \
-	} while (0)
-
-static inline int report(void)
-{
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
-}
 
 static inline int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {

@@ -64,22 +64,6 @@ static void on_signal(int sig)
 	exit(1); /* runs cleanup() */
 }
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	rc = system(cmd);
-	if (rc && !getenv("SL_TEST_QUIET_SH"))
-		fprintf(stderr, "command exited %d: %s\n", rc, cmd);
-	return rc;
-}
-
 /* The output of a shell command (first 4 KiB). */
 static const char *out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static const char *out(const char *fmt, ...)

@@ -9,18 +9,7 @@
 #include <string.h>
 
 #include "cni.h"
-
-static int passed, failed;
-
-#define EXPECT(cond, what)                                                            \
-	do {                                                                          \
-		if (cond)                                                             \
-			passed++;                                                     \
-		else {                                                                \
-			failed++;                                                     \
-			fprintf(stderr, "FAIL %s:%d %s\n", __FILE__, __LINE__, what); \
-		}                                                                     \
-	} while (0)
+#include "sl_check.h"
 
 /* Run one command in-process; returns the exit code, *out the stdout text (caller frees). */
 static int run(const char *cmd, const char *id, const char *netns, const char *ifname,
@@ -214,6 +203,5 @@ int main(void)
 	test_conf_defaults();
 	test_names();
 	test_result();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return report();
 }

@@ -15,20 +15,9 @@
 
 #include "ctl.h"
 #include "flags.h"
+#include "sl_check.h"
 
 struct ctl_opts ctl = {.bpffs = SL_DEFAULT_BPFFS, .state_dir = SL_DEFAULT_STATE_DIR};
-
-static int passed, failed;
-
-#define EXPECT(cond, what)                                                            \
-	do {                                                                          \
-		if (cond) {                                                           \
-			passed++;                                                     \
-		} else {                                                              \
-			failed++;                                                     \
-			fprintf(stderr, "FAIL %s:%d %s\n", __FILE__, __LINE__, what); \
-		}                                                                     \
-	} while (0)
 
 static char *yaml_of(const char *json)
 {
@@ -248,6 +237,5 @@ int main(void)
 	test_ports_range();
 	test_prefix();
 	test_lookup();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return report();
 }
